@@ -1,0 +1,95 @@
+/**
+ * The error family of the application. Each class sets `name`, so Step Functions sees it as the
+ * Lambda `errorType` and the workflow's Retry/Catch can tell transient failures from permanent ones.
+ */
+
+/** One field at fault in a request: the path to it and what is wrong. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export abstract class AppError extends Error {
+  /** HTTP status this error maps to when it reaches the API. */
+  abstract readonly status: number;
+}
+
+/** The request is malformed: every field at fault is listed. */
+export class ValidationError extends AppError {
+  override readonly name = 'ValidationError';
+  readonly status = 400;
+  constructor(readonly issues: FieldIssue[]) {
+    super(`Invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** The request carries no identity (only reachable when the API has no authorizer). */
+export class UnauthorizedError extends AppError {
+  override readonly name = 'UnauthorizedError';
+  readonly status = 401;
+}
+
+/** The resource does not exist, or belongs to someone else (never tell which). */
+export class NotFoundError extends AppError {
+  override readonly name = 'NotFoundError';
+  readonly status = 404;
+}
+
+/** The request conflicts with an earlier one (an Idempotency-Key reused for another body). */
+export class IdempotencyConflictError extends AppError {
+  override readonly name = 'IdempotencyConflictError';
+  readonly status = 422;
+}
+
+/** The order is in a state where this step cannot run; retrying will not help. */
+export class InvalidOrderStateError extends AppError {
+  override readonly name = 'InvalidOrderStateError';
+  readonly status = 409;
+}
+
+/**
+ * A dependency failed in a way that may pass (throttling, a timeout, a 5xx). The workflow retries
+ * this error name with backoff; event sources retry the record.
+ */
+export class TransientError extends AppError {
+  override readonly name = 'TransientError';
+  readonly status = 503;
+}
+
+const TRANSIENT_AWS_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'TransactionConflictException',
+]);
+
+/** True when an error from the AWS SDK (or the network under it) is worth retrying. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof TransientError) return true;
+  if (!(err instanceof Error)) return false;
+  const meta = (err as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown }).$metadata;
+  if ((err as { $retryable?: unknown }).$retryable) return true;
+  if (meta?.httpStatusCode !== undefined && meta.httpStatusCode >= 500) return true;
+  return (
+    TRANSIENT_AWS_ERRORS.has(err.name) ||
+    ['ECONNREFUSED', 'ECONNRESET'].includes((err as { code?: string }).code ?? '')
+  );
+}
+
+/**
+ * Runs a workflow step and rethrows transient dependency failures as `TransientError`, so the
+ * state machine's Retry can name one error for them. Other errors pass through unchanged.
+ */
+export async function classifyErrors<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err: unknown) {
+    if (isTransient(err) && !(err instanceof TransientError)) {
+      throw new TransientError((err as Error).message, { cause: err });
+    }
+    throw err;
+  }
+}

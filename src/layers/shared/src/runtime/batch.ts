@@ -1,0 +1,41 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type {
+  Context,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
+import { instrument } from './handler';
+
+/**
+ * Handlers for the event sources that deliver batches. Each record is handled on its own and
+ * only the failed ones are reported back (`ReportBatchItemFailures`), so one bad record does not
+ * send the whole batch round again. Powertools' BatchProcessor does the bookkeeping.
+ */
+export function sqsBatchHandler(
+  handleRecord: (record: SQSRecord) => Promise<void>,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.SQS);
+  return instrument((event: SQSEvent, context: Context) =>
+    processPartialResponse(event, handleRecord, processor, { context }),
+  );
+}
+
+export function dynamoStreamBatchHandler(
+  handleRecord: (record: DynamoDBRecord) => Promise<void>,
+): (event: DynamoDBStreamEvent, context: Context) => Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.DynamoDBStreams);
+  return instrument((event: DynamoDBStreamEvent, context: Context) =>
+    processPartialResponse(event, handleRecord, processor, { context }),
+  );
+}
+
+/** The new image of a stream record as a plain object, or undefined if the record has none. */
+export function newImageOf(record: DynamoDBRecord): Record<string, unknown> | undefined {
+  const image = record.dynamodb?.NewImage;
+  return image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
+}

@@ -1,0 +1,20 @@
+import type { Context } from 'aws-lambda';
+import { logger, metrics } from './observability';
+
+/**
+ * Wraps a Lambda handler with what every function needs: the request id and cold start in each
+ * log line, a ColdStart metric, and metrics flushed (as CloudWatch EMF) after every invocation.
+ */
+export function instrument<E, R>(
+  handle: (event: E, context: Context) => Promise<R>,
+): (event: E, context: Context) => Promise<R> {
+  return async (event, context) => {
+    logger.addContext(context);
+    metrics.captureColdStartMetric();
+    try {
+      return await handle(event, context);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,26 @@
+import type { Order } from '../domain/order';
+import { NotFoundError } from '../errors';
+import type { OrderRepository, Page } from '../ports';
+
+/** Returns the order if it belongs to the customer; anyone else gets the same 404 as a miss. */
+export async function getCustomerOrder(
+  orders: OrderRepository,
+  customerId: string,
+  orderId: string,
+): Promise<Order> {
+  const order = await orders.get(orderId);
+  if (!order || order.customerId !== customerId) {
+    throw new NotFoundError(`Order ${orderId} not found`);
+  }
+  return order;
+}
+
+/** The customer's orders, newest first. */
+export function listCustomerOrders(
+  orders: OrderRepository,
+  customerId: string,
+  limit: number,
+  cursor?: string,
+): Promise<Page<Order>> {
+  return orders.listByCustomer(customerId, limit, cursor);
+}
