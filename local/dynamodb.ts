@@ -1,0 +1,90 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { loadTemplate, tableDefinitions } from './template';
+
+export interface DynamoDbEndpoint {
+  url: string;
+  /** Where the endpoint comes from, for the log. */
+  kind: 'given' | 'dynamodb-local' | 'dynalite';
+  stop(): Promise<void>;
+}
+
+/**
+ * A DynamoDB endpoint for tests and the local stack, in this order:
+ * 1. `DYNAMODB_ENDPOINT`, when set, is used as it is;
+ * 2. with a container runtime, Amazon's DynamoDB Local image through testcontainers (pulled by
+ *    the user, under Amazon's licence terms);
+ * 3. otherwise dynalite, in this process (Apache-2.0; no transactions, no Streams API).
+ */
+export async function startDynamoDb(
+  options: { useContainers?: boolean; dynalitePath?: string } = {},
+): Promise<DynamoDbEndpoint> {
+  const given = process.env.DYNAMODB_ENDPOINT;
+  if (given) return { url: given, kind: 'given', stop: async () => {} };
+  if (options.useContainers ?? true) {
+    const container = await startDynamoDbLocalContainer();
+    if (container) return container;
+  }
+  return startDynalite(options.dynalitePath);
+}
+
+async function startDynamoDbLocalContainer(): Promise<DynamoDbEndpoint | undefined> {
+  const { GenericContainer, getContainerRuntimeClient } = await import('testcontainers');
+  try {
+    await getContainerRuntimeClient();
+  } catch {
+    return undefined; // no container runtime answers here
+  }
+  const container = await new GenericContainer('amazon/dynamodb-local:2.6.1')
+    .withExposedPorts(8000)
+    .withCommand(['-jar', 'DynamoDBLocal.jar', '-inMemory', '-sharedDb'])
+    .start();
+  return {
+    url: `http://${container.getHost()}:${container.getMappedPort(8000)}`,
+    kind: 'dynamodb-local',
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
+
+async function startDynalite(path?: string): Promise<DynamoDbEndpoint> {
+  const dynalite = (await import('dynalite')).default;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    kind: 'dynalite',
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Creates the template's DynamoDB tables, named `<LogicalId><suffix>`, and returns the names by
+ * logical id. The definitions come from template.yaml, so tests cannot drift from it.
+ */
+export async function createTables(
+  client: DynamoDBClient,
+  suffix: string,
+): Promise<Record<string, string>> {
+  const names: Record<string, string> = {};
+  for (const [id, definition] of Object.entries(tableDefinitions(loadTemplate()))) {
+    const TableName = `${id}${suffix}`;
+    await client.send(new CreateTableCommand({ ...definition, TableName }));
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName });
+    names[id] = TableName;
+  }
+  return names;
+}
+
+/** A client for an endpoint, with the dummy credentials local endpoints accept. */
+export function localDynamoDbClient(url: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: url,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}

@@ -1,0 +1,60 @@
+import {
+  classifyErrors,
+  InvalidOrderStateError,
+  isTransient,
+  NotFoundError,
+  TransientError,
+  ValidationError,
+} from '../../src/layers/shared/src/errors';
+import { errorResponse } from '../../src/layers/shared/src/runtime/http';
+
+function awsError(name: string, httpStatusCode: number) {
+  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+}
+
+describe('isTransient', () => {
+  it('treats throttling and 5xx answers as transient', () => {
+    expect(isTransient(awsError('ProvisionedThroughputExceededException', 400))).toBe(true);
+    expect(isTransient(awsError('ThrottlingException', 400))).toBe(true);
+    expect(isTransient(awsError('InternalServerError', 500))).toBe(true);
+    expect(isTransient(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toBe(true);
+  });
+
+  it('treats client mistakes and domain errors as permanent', () => {
+    expect(isTransient(awsError('ValidationException', 400))).toBe(false);
+    expect(isTransient(new NotFoundError('gone'))).toBe(false);
+    expect(isTransient('not an error')).toBe(false);
+  });
+});
+
+describe('classifyErrors', () => {
+  it('rethrows a transient failure as TransientError, keeping the cause', async () => {
+    const cause = awsError('ThrottlingException', 400);
+    const err = await classifyErrors(() => Promise.reject(cause)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as TransientError).name).toBe('TransientError');
+    expect((err as TransientError).cause).toBe(cause);
+  });
+
+  it('passes permanent errors through unchanged', async () => {
+    const permanent = new InvalidOrderStateError('no');
+    await expect(classifyErrors(() => Promise.reject(permanent))).rejects.toBe(permanent);
+  });
+});
+
+describe('errorResponse', () => {
+  it('lists the fields of a validation error', () => {
+    const response = errorResponse(new ValidationError([{ field: 'items', message: 'bad' }]));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body as string)).toEqual({
+      message: 'Invalid request: items: bad',
+      errors: [{ field: 'items', message: 'bad' }],
+    });
+  });
+
+  it('says nothing about unexpected errors', () => {
+    const response = errorResponse(new Error('connection string postgres://secret'));
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret');
+  });
+});
