@@ -89,9 +89,14 @@ export function localOrderWorkflow(hooks: WorkflowHooks, template = loadTemplate
           : Object.fromEntries(
               Object.keys(handlers).map((n) => [n, options.retryDelayMs as number]),
             );
-      return machine.run(input as never, {
+      const execution = machine.run(input as never, {
         overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
       });
+      // The interpreter wraps the failure; Step Functions reports the Fail state's own error.
+      const result = execution.result.catch((err: unknown) => {
+        throw (err as { cause?: unknown }).cause ?? err;
+      });
+      return { ...execution, result };
     },
   };
 }

@@ -66,16 +66,24 @@ const TRANSIENT_AWS_ERRORS = new Set([
   'TransactionConflictException',
 ]);
 
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
 /** True when an error from the AWS SDK (or the network under it) is worth retrying. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof TransientError) return true;
-  if (!(err instanceof Error)) return false;
-  const meta = (err as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown }).$metadata;
-  if ((err as { $retryable?: unknown }).$retryable) return true;
-  if (meta?.httpStatusCode !== undefined && meta.httpStatusCode >= 500) return true;
+  // Duck-typed, not `instanceof Error`: errors from Node's own modules may come from another realm.
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, code, $retryable, $metadata } = err as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   return (
-    TRANSIENT_AWS_ERRORS.has(err.name) ||
-    ['ECONNREFUSED', 'ECONNRESET'].includes((err as { code?: string }).code ?? '')
+    Boolean($retryable) ||
+    ($metadata?.httpStatusCode ?? 0) >= 500 ||
+    TRANSIENT_AWS_ERRORS.has(name ?? '') ||
+    TRANSIENT_NETWORK_CODES.has(code ?? '')
   );
 }
 
@@ -88,7 +96,7 @@ export async function classifyErrors<T>(step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (err: unknown) {
     if (isTransient(err) && !(err instanceof TransientError)) {
-      throw new TransientError((err as Error).message, { cause: err });
+      throw new TransientError(String((err as { message?: unknown }).message), { cause: err });
     }
     throw err;
   }
