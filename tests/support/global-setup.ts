@@ -9,7 +9,9 @@ export default async function globalSetup(): Promise<void> {
   // put it first on PATH), whatever the machine's own Node.js is.
   const major = Number(process.versions.node.split('.')[0]);
   if (major !== 24) {
-    throw new Error(`Tests need Node.js 24 (nodejs24.x), not ${process.version}: run them with npm test`);
+    throw new Error(
+      `Tests need Node.js 24 (nodejs24.x), not ${process.version}: run them with npm test`,
+    );
   }
   const endpoint = await startDynamoDb({ useContainers: process.env.TEST_CONTAINERS !== 'off' });
   (globalThis as { dynamoDbEndpoint?: typeof endpoint }).dynamoDbEndpoint = endpoint;
