@@ -14,7 +14,8 @@ export function instrument<E, R>(
     try {
       return await handle(event, context);
     } finally {
-      metrics.publishStoredMetrics();
+      // Functions without business metrics publish nothing (and log no warning about it).
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }
