@@ -1,6 +1,10 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { listen } from './net';
 import { loadTemplate, tableDefinitions } from './template';
 
 export interface DynamoDbEndpoint {
@@ -18,7 +22,7 @@ export interface DynamoDbEndpoint {
  * 3. otherwise dynalite, in this process (Apache-2.0; no transactions, no Streams API).
  */
 export async function startDynamoDb(
-  options: { useContainers?: boolean; dynalitePath?: string } = {},
+  options: { useContainers?: boolean; dynalitePath?: string; port?: number; host?: string } = {},
 ): Promise<DynamoDbEndpoint> {
   const given = process.env.DYNAMODB_ENDPOINT;
   if (given) return { url: given, kind: 'given', stop: async () => {} };
@@ -26,7 +30,7 @@ export async function startDynamoDb(
     const container = await startDynamoDbLocalContainer();
     if (container) return container;
   }
-  return startDynalite(options.dynalitePath);
+  return startDynalite(options.dynalitePath, options.port, options.host);
 }
 
 async function startDynamoDbLocalContainer(): Promise<DynamoDbEndpoint | undefined> {
@@ -49,14 +53,15 @@ async function startDynamoDbLocalContainer(): Promise<DynamoDbEndpoint | undefin
   };
 }
 
-async function startDynalite(path?: string): Promise<DynamoDbEndpoint> {
+async function startDynalite(
+  path?: string,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<DynamoDbEndpoint> {
   const dynalite = (await import('dynalite')).default;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listen(server, port, host, 'DynamoDB (dynalite)'),
     kind: 'dynalite',
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -69,11 +74,17 @@ async function startDynalite(path?: string): Promise<DynamoDbEndpoint> {
 export async function createTables(
   client: DynamoDBClient,
   suffix: string,
+  options: { ifMissing?: boolean } = {},
 ): Promise<Record<string, string>> {
   const names: Record<string, string> = {};
   for (const [id, definition] of Object.entries(tableDefinitions(loadTemplate()))) {
     const TableName = `${id}${suffix}`;
-    await client.send(new CreateTableCommand({ ...definition, TableName }));
+    try {
+      await client.send(new CreateTableCommand({ ...definition, TableName }));
+    } catch (err: unknown) {
+      // Kept from an earlier run (persisted data): use it as it is.
+      if (!(options.ifMissing && err instanceof ResourceInUseException)) throw err;
+    }
     await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName });
     names[id] = TableName;
   }

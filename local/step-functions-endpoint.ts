@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './net';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
@@ -113,9 +112,7 @@ export async function startStepFunctionsEndpoint(run: ExecutionRunner, port = 0)
       send(res, 400, { __type: code ?? 'InternalFailure', message });
     }
   });
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await listen(server, port, '127.0.0.1', 'Step Functions endpoint');
 
   return {
     url,

@@ -26,9 +26,11 @@ const CFN_TAGS: Tags = [
   'Cidr',
 ].flatMap((name) => {
   const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-  const resolve = (value: unknown) => ({
-    [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value,
-  });
+  const resolve = (node: unknown) => {
+    // A tagged sequence or mapping arrives as a YAML node: take its plain JavaScript value.
+    const value = (node as { toJSON?: () => unknown })?.toJSON?.() ?? node;
+    return { [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value };
+  };
   return (['scalar', 'seq', 'map'] as const).map((collection) => ({
     tag: `!${name}`,
     ...(collection === 'scalar' ? {} : { collection }),

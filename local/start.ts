@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { PortInUseError } from './net';
+import { startLocalStack } from './stack';
+
+const HELP = `Runs the whole application locally: npm start [-- options]
+
+  --port <n>              HTTP API port (default 3000)
+  --issuer-port <n>       local token issuer port (default 3100)
+  --dynamodb-port <n>     DynamoDB port (default 8000)
+  --messaging-port <n>    SNS/SQS port (default 4566)
+  --sfn-port <n>          Step Functions port (default 8083)
+  --persist               keep DynamoDB data in .local/dynamodb between runs
+  --function-logs         print every function log line, not only warnings and errors
+  --help                  this text`;
+
+function time() {
+  return new Date().toISOString().slice(11, 23);
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'issuer-port': { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+      'messaging-port': { type: 'string' },
+      'sfn-port': { type: 'string' },
+      persist: { type: 'boolean', default: false },
+      'function-logs': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  const port = (v?: string) => (v === undefined ? undefined : Number(v));
+  const started = performance.now();
+  const stack = await startLocalStack({
+    ports: {
+      api: port(values.port),
+      issuer: port(values['issuer-port']),
+      dynamodb: port(values['dynamodb-port']),
+      messaging: port(values['messaging-port']),
+      stepFunctions: port(values['sfn-port']),
+    },
+    persist: values.persist,
+    functionLogs: values['function-logs'],
+    log: (line) => console.log(`${time()} ${line}`),
+  });
+  const ms = Math.round(performance.now() - started);
+  console.log(`
+Orders application running locally (started in ${ms} ms)
+  HTTP API        ${stack.apiUrl}   ${stack.routes.join(', ')}
+  Token issuer    ${stack.issuer}   (npm run token -- --sub alice)
+  DynamoDB        ${stack.dynamodb.url}   (${stack.dynamodb.kind}; tables ${Object.values(stack.dynamodb.tables).join(', ')})
+  SNS/SQS         ${stack.messagingUrl}
+  Step Functions  ${stack.stepFunctionsUrl}
+  Stock arrivals  ${stack.queues.StockArrivalsQueue}
+Ctrl-C stops everything.
+`);
+  // A machine-readable line for scripts and tests that start the stack.
+  console.log(`READY ${JSON.stringify({ ...stack, keys: undefined, stop: undefined })}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${time()} ${signal}: stopping`);
+    await stack.stop();
+    console.log(`${time()} stopped`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof PortInUseError) {
+    console.error(`\n${err.message}\nSee npm start -- --help for the port options.`);
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+});
