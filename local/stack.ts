@@ -454,11 +454,7 @@ function functionEnvironment(
   };
 }
 
-function httpRoute(
-  functionId: string,
-  props: Props,
-  api: Props,
-): HttpRoute {
+function httpRoute(functionId: string, props: Props, api: Props): HttpRoute {
   const auth = api.Auth ?? {};
   const authorizerName = props.Auth?.Authorizer ?? auth.DefaultAuthorizer;
   let authorizer: JwtAuthorizer | undefined;
