@@ -21,7 +21,11 @@ export async function readDynamoDbStream(url: string, tableName: string, log: (l
     new DescribeTableCommand({ TableName: tableName }),
   );
   const streamArn = Table?.LatestStreamArn;
-  if (!streamArn) throw new Error(`${tableName} has no stream at ${url}`);
+  if (!streamArn) {
+    throw new Error(
+      `${tableName} at ${url} has no stream. The given DYNAMODB_ENDPOINT must support DynamoDB Streams (DynamoDB Local does, dynalite does not); unset it to use the embedded DynamoDB.`,
+    );
+  }
   const changeLog = new ChangeLog();
   let running = true;
 

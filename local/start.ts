@@ -9,8 +9,14 @@ const HELP = `Runs the whole application locally: npm start [-- options]
   --dynamodb-port <n>     DynamoDB port (default 8000)
   --messaging-port <n>    SNS/SQS port (default 4566)
   --sfn-port <n>          Step Functions port (default 8083)
-  --persist               keep DynamoDB data in .local/dynamodb between runs
+  --any-ports             let the system pick every port (for tests and parallel stacks)
+  --persist               keep DynamoDB data in <state-dir>/dynamodb between runs
+  --state-dir <dir>       where issuer keys and persisted data live (default .local)
   --function-logs         print every function log line, not only warnings and errors
+  --visibility-timeout <s>  shorten the queues' visibility timeout, so failed messages
+                          come back (and reach the dead-letter queue) within seconds
+  --retry-delay <ms>      base pause before stream and workflow retries
+  --no-seed               do not stock the demo SKUs
   --help                  this text`;
 
 function time() {
@@ -25,13 +31,19 @@ async function main() {
       'dynamodb-port': { type: 'string' },
       'messaging-port': { type: 'string' },
       'sfn-port': { type: 'string' },
+      'any-ports': { type: 'boolean', default: false },
       persist: { type: 'boolean', default: false },
+      'state-dir': { type: 'string' },
       'function-logs': { type: 'boolean', default: false },
+      'visibility-timeout': { type: 'string' },
+      'retry-delay': { type: 'string' },
+      'no-seed': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return console.log(HELP);
-  const port = (v?: string) => (v === undefined ? undefined : Number(v));
+  const port = (v?: string) => (v !== undefined ? Number(v) : values['any-ports'] ? 0 : undefined);
+  const number = (v?: string) => (v === undefined ? undefined : Number(v));
   const started = performance.now();
   const stack = await startLocalStack({
     ports: {
@@ -42,7 +54,11 @@ async function main() {
       stepFunctions: port(values['sfn-port']),
     },
     persist: values.persist,
+    stateDir: values['state-dir'],
     functionLogs: values['function-logs'],
+    visibilityTimeoutSeconds: number(values['visibility-timeout']),
+    retryDelayMs: number(values['retry-delay']),
+    seed: !values['no-seed'],
     log: (line) => console.log(`${time()} ${line}`),
   });
   const ms = Math.round(performance.now() - started);

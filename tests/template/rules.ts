@@ -1,0 +1,715 @@
+import { posix } from 'node:path';
+import type { Template } from '../../local/template';
+import { applyGlobals } from '../../scripts/guard';
+import type { CodeFacts } from './code-facts';
+
+/**
+ * Consistency rules between template.yaml and the code. Each rule is a pure function of the
+ * parsed template (CloudFormation tags in long form: `{ Ref: 'X' }`) and the code facts, and
+ * returns its violations as sentences naming the resource at fault: an empty list means the
+ * template and the code agree.
+ */
+export type Rule = (template: Template, code: CodeFacts) => string[];
+
+// biome-ignore lint/suspicious/noExplicitAny: template values are untyped YAML.
+type Props = Record<string, any>;
+
+const FUNCTION = 'AWS::Serverless::Function';
+const STATE_MACHINE = 'AWS::Serverless::StateMachine';
+const HTTP_API = 'AWS::Serverless::HttpApi';
+const LOG_GROUP = 'AWS::Logs::LogGroup';
+const QUEUE = 'AWS::SQS::Queue';
+const TOPIC = 'AWS::SNS::Topic';
+
+// ------------------------------------------------------------------------------------------------
+// Reading the template
+// ------------------------------------------------------------------------------------------------
+
+/** A value as a list: CloudFormation accepts one item or a list in many places. */
+const asList = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** The resources of one type, with Globals applied as SAM applies them: [logical id, Properties]. */
+function resourcesOfType(template: Template, type: string): Array<[string, Props]> {
+  return Object.entries(applyGlobals(template).Resources)
+    .filter(([, resource]) => resource.Type === type)
+    .map(([id, resource]) => [id, resource.Properties ?? {}]);
+}
+
+/** The logical id a `!Ref X` or `!GetAtt X.Attr` points at. */
+function targetOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { Ref: ref, 'Fn::GetAtt': getAtt } = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown };
+  if (typeof ref === 'string') return ref;
+  if (Array.isArray(getAtt)) return String(getAtt[0]);
+  if (typeof getAtt === 'string') return getAtt.split('.')[0];
+  return undefined;
+}
+
+/** True when `value` points at a resource of the given type in this template. */
+function pointsAt(template: Template, value: unknown, type: string): boolean {
+  const target = targetOf(value);
+  return target !== undefined && template.Resources[target]?.Type === type;
+}
+
+/** Resource types whose `!Ref` is their ARN. */
+const REF_IS_ARN = new Set([STATE_MACHINE, 'AWS::StepFunctions::StateMachine', TOPIC]);
+
+/**
+ * An IAM Resource written in a comparable form: `OrdersTable.Arn`,
+ * `OrdersTable.Arn/index/byCustomer`, `*`.
+ */
+function arnOf(template: Template, value: unknown): string {
+  if (typeof value === 'string') return value;
+  const { Ref: ref, 'Fn::Sub': sub } = (value ?? {}) as { Ref?: string; 'Fn::Sub'?: unknown };
+  if (ref !== undefined) {
+    return REF_IS_ARN.has(template.Resources[ref]?.Type) ? `${ref}.Arn` : `${ref}.Ref`;
+  }
+  if (typeof sub === 'string') {
+    return sub.replace(/\$\{([\w:.]+)\}/g, (_, name: string) =>
+      name.includes('.') ? name : arnOf(template, { Ref: name }),
+    );
+  }
+  const target = targetOf(value);
+  if (target) return `${target}.${(value as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][1]}`;
+  return JSON.stringify(value);
+}
+
+/** Events of the given types: [function id, event name, event Properties, function Properties]. */
+function eventsOf(template: Template, type: string | string[]) {
+  const types = asList(type);
+  return resourcesOfType(template, FUNCTION).flatMap(([id, fn]) =>
+    Object.entries((fn.Events ?? {}) as Record<string, Props>)
+      .filter(([, event]) => types.includes(event.Type))
+      .map(([name, event]) => [id, name, event.Properties ?? {}, fn] as const),
+  );
+}
+
+/** The code directory of a function, as the code facts key it. */
+const codeDir = (codeUri: unknown) => posix.normalize(String(codeUri)).replace(/\/$/, '');
+
+// ------------------------------------------------------------------------------------------------
+// a. Code and layers
+// ------------------------------------------------------------------------------------------------
+
+/** True when the source exports `name` as a function or constant. */
+function exportsName(source: string, name: string): boolean {
+  return [
+    new RegExp(`export\\s+(const|let|var)\\s+${name}\\b`),
+    new RegExp(`export\\s+(async\\s+)?function\\s*\\*?\\s*${name}\\b`),
+    new RegExp(`export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`),
+  ].some((pattern) => pattern.test(source));
+}
+
+/**
+ * Each function's CodeUri, Handler and esbuild EntryPoints lead to a source file that exports
+ * the handler: `index.handler` needs an entry point `index.ts` (esbuild writes `index.js`) that
+ * exports `handler`.
+ */
+export const handlersResolve: Rule = (template, code) => {
+  const violations: string[] = [];
+  for (const [id, fn] of resourcesOfType(template, FUNCTION)) {
+    const handler = String(fn.Handler ?? '');
+    const dot = handler.lastIndexOf('.');
+    const [module, exportName] = [handler.slice(0, dot), handler.slice(dot + 1)];
+    const metadata = template.Resources[id].Metadata ?? {};
+    if (metadata.BuildMethod !== 'esbuild') {
+      violations.push(`${id}: is not built with esbuild (Metadata.BuildMethod)`);
+      continue;
+    }
+    const entryPoints = asList(metadata.BuildProperties?.EntryPoints).map(String);
+    const entry = entryPoints.find((e) => posix.basename(e, posix.extname(e)) === module);
+    if (!fn.CodeUri || dot < 1 || !entry) {
+      violations.push(
+        `${id}: Handler ${handler} needs an entry point named ${module} among [${entryPoints}]`,
+      );
+      continue;
+    }
+    const path = `${codeDir(fn.CodeUri)}/${entry}`;
+    const source = code.files[path];
+    if (source === undefined) violations.push(`${id}: ${path} does not exist`);
+    else if (!exportsName(source, exportName)) {
+      violations.push(`${id}: ${path} does not export ${exportName}`);
+    }
+  }
+  return violations;
+};
+
+/**
+ * Every layer a function uses (Globals.Function.Layers and its own) is a layer of this template,
+ * fits the function's runtime and architecture, and has a Makefile target to build it
+ * (`build-<LogicalId>:` in ContentUri/Makefile, what `sam build` runs for BuildMethod makefile).
+ */
+export const layersResolve: Rule = (template, code) => {
+  const violations: string[] = [];
+  const layers = new Map(resourcesOfType(template, 'AWS::Serverless::LayerVersion'));
+  const used = new Set<string>();
+  for (const [id, fn] of resourcesOfType(template, FUNCTION)) {
+    for (const ref of asList(fn.Layers)) {
+      const layerId = targetOf(ref);
+      const layer = layerId ? layers.get(layerId) : undefined;
+      if (!layerId || !layer) {
+        violations.push(`${id}: layer ${JSON.stringify(ref)} is not a layer of this template`);
+        continue;
+      }
+      used.add(layerId);
+      if (!asList(layer.CompatibleRuntimes).includes(fn.Runtime)) {
+        violations.push(`${id}: ${layerId} is not built for ${fn.Runtime}`);
+      }
+      for (const arch of asList(fn.Architectures ?? ['x86_64'])) {
+        if (!asList(layer.CompatibleArchitectures).includes(arch)) {
+          violations.push(`${id}: ${layerId} is not built for ${arch}`);
+        }
+      }
+    }
+  }
+  for (const layerId of used) {
+    const makefile = `${codeDir(layers.get(layerId)?.ContentUri)}/Makefile`;
+    const metadata = template.Resources[layerId].Metadata ?? {};
+    if (metadata.BuildMethod !== 'makefile') {
+      violations.push(`${layerId}: is not built with its Makefile (Metadata.BuildMethod)`);
+    } else if (!new RegExp(`^build-${layerId}:`, 'm').test(code.files[makefile] ?? '')) {
+      violations.push(`${layerId}: ${makefile} has no build-${layerId} target`);
+    }
+  }
+  return violations;
+};
+
+// ------------------------------------------------------------------------------------------------
+// b. Environment variables
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Each function's environment is what its code reads: every variable it reads is set (by the
+ * function or by Globals), and every variable the function sets is read. Globals go to every
+ * function and SAM cannot withhold them from one, so a Globals variable only has to be read by
+ * some function.
+ */
+export const environmentMatchesCode: Rule = (template, code) => {
+  const violations: string[] = [];
+  const readBySome = new Set<string>();
+  for (const [id, fn] of resourcesOfType(template, FUNCTION)) {
+    const facts = code.functions[codeDir(fn.CodeUri)];
+    if (!facts) {
+      violations.push(`${id}: no code found at ${fn.CodeUri}`);
+      continue;
+    }
+    for (const name of facts.envReads) readBySome.add(name);
+    const set = Object.keys(fn.Environment?.Variables ?? {});
+    const own = Object.keys(template.Resources[id].Properties?.Environment?.Variables ?? {});
+    for (const name of facts.envReads.filter((n) => !set.includes(n))) {
+      violations.push(`${id}: its code reads ${name}, which is not set`);
+    }
+    for (const name of own.filter((n) => !facts.envReads.includes(n))) {
+      violations.push(`${id}: sets ${name}, which its code never reads`);
+    }
+  }
+  const globals = Object.keys(template.Globals?.Function?.Environment?.Variables ?? {});
+  for (const name of globals.filter((n) => !readBySome.has(n))) {
+    violations.push(`Globals.Function: sets ${name}, which no function reads`);
+  }
+  return violations;
+};
+
+// ------------------------------------------------------------------------------------------------
+// c. IAM
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * The actions Step Functions needs to deliver logs to CloudWatch Logs. They have no resource-level
+ * permissions, so AWS documents them with Resource "*".
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+ */
+export const LOGS_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+
+/**
+ * What the SAM policy templates we use grant, as `action on resource`.
+ * https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-policy-template-list.html
+ */
+const POLICY_TEMPLATES: Record<string, (parameters: Props) => string[]> = {
+  // Resource arn:...:function:${FunctionName}*: the function, its versions and aliases.
+  LambdaInvokePolicy: ({ FunctionName }) => [
+    `lambda:InvokeFunction on ${targetOf(FunctionName)}.Arn`,
+  ],
+  SNSPublishMessagePolicy: ({ TopicName }) => [`sns:Publish on ${targetOf(TopicName)}.Arn`],
+};
+
+/** Every statement of a SAM resource's inline policies. */
+function statementsOf(policies: unknown): Props[] {
+  return asList(policies).flatMap((policy) =>
+    typeof policy === 'object' && policy !== null && 'Statement' in policy
+      ? (asList((policy as Props).Statement) as Props[])
+      : [],
+  );
+}
+
+/** What a SAM Policies list allows, as `action on resource`, and what cannot be read. */
+function grantsOf(template: Template, policies: unknown) {
+  const grants = new Set<string>();
+  const unreadable: string[] = [];
+  for (const policy of asList(policies)) {
+    if (typeof policy !== 'object' || policy === null) {
+      unreadable.push(`managed policy ${policy} cannot be checked against the code`);
+    } else if ('Statement' in policy) {
+      for (const statement of statementsOf([policy]).filter((s) => s.Effect === 'Allow')) {
+        for (const action of asList(statement.Action)) {
+          for (const resource of asList(statement.Resource)) {
+            grants.add(`${action} on ${arnOf(template, resource)}`);
+          }
+        }
+      }
+    } else {
+      const [[name, parameters]] = Object.entries(policy) as [[string, Props]];
+      const expand = POLICY_TEMPLATES[name];
+      if (expand) for (const grant of expand(parameters)) grants.add(grant);
+      else unreadable.push(`policy template ${name} is unknown: add it to POLICY_TEMPLATES`);
+    }
+  }
+  return { grants, unreadable };
+}
+
+/** Missing and surplus grants of one resource, as violations. */
+function compareGrants(id: string, needed: Set<string>, granted: Set<string>, by: string) {
+  return [
+    ...[...needed]
+      .filter((grant) => !granted.has(grant))
+      .map((grant) => `${id}: ${by} needs ${grant}, which its policies do not allow`),
+    ...[...granted]
+      .filter((grant) => !needed.has(grant))
+      .map((grant) => `${id}: its policies allow ${grant}, which ${by} never needs`),
+  ];
+}
+
+/**
+ * Each function's inline policies allow exactly the AWS actions its code can take (found by
+ * code-access.ts), on the resource the code's environment variable names: the table, the
+ * `byCustomer` index (`${OrdersTable.Arn}/index/byCustomer`) for a Query on it, the state machine.
+ */
+export const functionPoliciesMatchCode: Rule = (template, code) => {
+  const violations: string[] = [];
+  for (const [id, fn] of resourcesOfType(template, FUNCTION)) {
+    const facts = code.functions[codeDir(fn.CodeUri)];
+    if (!facts) {
+      violations.push(`${id}: no code found at ${fn.CodeUri}`);
+      continue;
+    }
+    const needed = new Set<string>();
+    for (const { action, envVar, index } of facts.access) {
+      const target = targetOf(fn.Environment?.Variables?.[envVar]);
+      if (!target) {
+        violations.push(`${id}: ${envVar} does not name a resource of this template`);
+        continue;
+      }
+      needed.add(`${action} on ${target}.Arn${index ? `/index/${index}` : ''}`);
+    }
+    const { grants, unreadable } = grantsOf(template, fn.Policies);
+    violations.push(...unreadable.map((problem) => `${id}: ${problem}`));
+    violations.push(...compareGrants(id, needed, grants, 'its code'));
+  }
+  return violations;
+};
+
+/** The states of a definition, nested ones (Parallel branches, Map processors) included. */
+function allStates(states: Record<string, Props>): Array<[string, Props]> {
+  return Object.entries(states).flatMap(([name, state]) => [
+    [name, state] as [string, Props],
+    ...asList(state.Branches).flatMap((branch) => allStates((branch as Props).States ?? {})),
+    ...allStates(state.ItemProcessor?.States ?? state.Iterator?.States ?? {}),
+  ]);
+}
+
+/** What each service integration of a Task state needs, from the parameter naming its target. */
+const INTEGRATIONS: Record<string, { parameter: string; action: string }> = {
+  'arn:aws:states:::lambda:invoke': { parameter: 'FunctionName', action: 'lambda:InvokeFunction' },
+  'arn:aws:states:::sns:publish': { parameter: 'TopicArn', action: 'sns:Publish' },
+};
+
+/**
+ * Each state machine's policies allow exactly what its definition does: invoke the functions
+ * and publish to the topics its tasks name through DefinitionSubstitutions, plus the log
+ * delivery actions when it logs.
+ */
+export const stateMachinePoliciesMatchDefinition: Rule = (template, code) => {
+  const violations: string[] = [];
+  for (const [id, machine] of resourcesOfType(template, STATE_MACHINE)) {
+    const text = code.files[String(machine.DefinitionUri)];
+    if (text === undefined) {
+      violations.push(`${id}: DefinitionUri ${machine.DefinitionUri} does not exist`);
+      continue;
+    }
+    const needed = new Set<string>();
+    for (const [name, state] of allStates(JSON.parse(text).States ?? {})) {
+      if (state.Type !== 'Task') continue;
+      const integration = INTEGRATIONS[state.Resource];
+      const placeholder = /^\$\{(\w+)\}$/.exec(state.Parameters?.[integration?.parameter ?? '']);
+      const target = targetOf(machine.DefinitionSubstitutions?.[placeholder?.[1] ?? '']);
+      if (!integration || !target) {
+        violations.push(`${id}: cannot tell what task ${name} (${state.Resource}) needs`);
+        continue;
+      }
+      needed.add(`${integration.action} on ${target}.Arn`);
+    }
+    if (asList(machine.Logging?.Destinations).length > 0) {
+      for (const action of LOGS_DELIVERY_ACTIONS) needed.add(`${action} on *`);
+    }
+    const { grants, unreadable } = grantsOf(template, machine.Policies);
+    violations.push(...unreadable.map((problem) => `${id}: ${problem}`));
+    violations.push(...compareGrants(id, needed, grants, 'its definition'));
+  }
+  return violations;
+};
+
+/**
+ * No policy in the template allows a wildcard action, or `NotAction`/`NotResource`; Resource "*"
+ * only for the log delivery actions, which AWS offers no other way.
+ */
+export const noWildcardPermissions: Rule = (template) => {
+  const violations: string[] = [];
+  const owners = [
+    ...resourcesOfType(template, FUNCTION),
+    ...resourcesOfType(template, STATE_MACHINE),
+  ].map(([id, props]) => [id, statementsOf(props.Policies)] as const);
+  const iam = Object.entries(template.Resources).filter(([, r]) =>
+    ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].includes(r.Type),
+  );
+  for (const [id, resource] of iam) {
+    const documents = [
+      resource.Properties?.PolicyDocument,
+      ...asList(resource.Properties?.Policies).map((p) => (p as Props).PolicyDocument),
+    ];
+    owners.push([id, documents.flatMap((d) => asList(d?.Statement) as Props[])]);
+  }
+  for (const [id, statements] of owners) {
+    for (const statement of statements) {
+      const actions = asList(statement.Action).map(String);
+      if (statement.NotAction || statement.NotResource) {
+        violations.push(`${id}: a statement uses NotAction or NotResource`);
+      }
+      for (const action of actions.filter((a) => a.includes('*'))) {
+        violations.push(`${id}: allows the wildcard action ${action}`);
+      }
+      const logsOnly = actions.every((action) => LOGS_DELIVERY_ACTIONS.includes(action));
+      if (asList(statement.Resource).includes('*') && !logsOnly) {
+        violations.push(`${id}: allows [${actions}] on Resource "*"`);
+      }
+    }
+  }
+  return violations;
+};
+
+// ------------------------------------------------------------------------------------------------
+// d. Workflow definition
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Each state machine's DefinitionSubstitutions and the `${...}` placeholders of its definition
+ * match both ways, and each substitution names a resource of this template.
+ */
+export const substitutionsMatchDefinition: Rule = (template, code) => {
+  const violations: string[] = [];
+  for (const [id, machine] of resourcesOfType(template, STATE_MACHINE)) {
+    const text = code.files[String(machine.DefinitionUri)];
+    if (text === undefined) {
+      violations.push(`${id}: DefinitionUri ${machine.DefinitionUri} does not exist`);
+      continue;
+    }
+    const placeholders = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] as string));
+    const substitutions: Props = machine.DefinitionSubstitutions ?? {};
+    for (const name of placeholders) {
+      if (!(name in substitutions)) {
+        violations.push(`${id}: placeholder ${name} has no substitution`);
+      }
+    }
+    for (const [name, value] of Object.entries(substitutions)) {
+      if (!placeholders.has(name)) violations.push(`${id}: substitution ${name} is never used`);
+      const target = targetOf(value);
+      if (!target || !template.Resources[target]) {
+        violations.push(`${id}: substitution ${name} names no resource of this template`);
+      }
+    }
+  }
+  return violations;
+};
+
+// ------------------------------------------------------------------------------------------------
+// e. Event sources
+// ------------------------------------------------------------------------------------------------
+
+/** Lambda's and SQS's defaults, for settings a template leaves out. */
+const DEFAULT_FUNCTION_TIMEOUT = 3;
+const DEFAULT_VISIBILITY_TIMEOUT = 30;
+
+const reportsBatchItemFailures = (event: Props) =>
+  asList(event.FunctionResponseTypes).includes('ReportBatchItemFailures');
+
+/**
+ * Each queue a function consumes hides a message for at least six times the function's timeout
+ * (as Lambda advises, so a throttled batch is not redelivered while it runs), moves a message
+ * that keeps failing to a dead-letter queue, and only failed messages return (partial batch
+ * responses).
+ */
+export const queueSourcesSafe: Rule = (template) => {
+  const violations: string[] = [];
+  for (const [id, name, event, fn] of eventsOf(template, 'SQS')) {
+    const queueId = targetOf(event.Queue);
+    const queue = queueId ? template.Resources[queueId] : undefined;
+    if (!queueId || queue?.Type !== QUEUE) {
+      violations.push(`${id}.${name}: its queue is not a queue of this template`);
+      continue;
+    }
+    const timeout = fn.Timeout ?? DEFAULT_FUNCTION_TIMEOUT;
+    const visibility = queue.Properties?.VisibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT;
+    if (visibility < 6 * timeout) {
+      violations.push(
+        `${queueId}: VisibilityTimeout ${visibility}s is under 6 x ${id}'s Timeout (${6 * timeout}s)`,
+      );
+    }
+    const redrive = queue.Properties?.RedrivePolicy;
+    if (!pointsAt(template, redrive?.deadLetterTargetArn, QUEUE)) {
+      violations.push(`${queueId}: has no dead-letter queue (RedrivePolicy.deadLetterTargetArn)`);
+    }
+    if (!Number.isInteger(redrive?.maxReceiveCount) || redrive.maxReceiveCount < 1) {
+      violations.push(`${queueId}: RedrivePolicy has no maxReceiveCount`);
+    }
+    if (!reportsBatchItemFailures(event)) {
+      violations.push(`${id}.${name}: FunctionResponseTypes lacks ReportBatchItemFailures`);
+    }
+  }
+  return violations;
+};
+
+/**
+ * Each stream source gives up on a failing batch in bounded time (a retry limit and a record
+ * age: the defaults retry until the record expires, blocking the shard), splits a failing batch
+ * to find the bad record, reports failed records only, and sends what it gives up on to a queue
+ * or topic with its Type set, which is what makes SAM grant the function's role that destination.
+ */
+export const streamSourcesSafe: Rule = (template) => {
+  const violations: string[] = [];
+  for (const [id, name, event] of eventsOf(template, ['DynamoDB', 'Kinesis'])) {
+    const at = `${id}.${name}`;
+    const retries = event.MaximumRetryAttempts;
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10_000) {
+      violations.push(`${at}: MaximumRetryAttempts must be 0 to 10000 (default: forever)`);
+    }
+    const age = event.MaximumRecordAgeInSeconds;
+    if (!Number.isInteger(age) || age < 60 || age > 604_800) {
+      violations.push(`${at}: MaximumRecordAgeInSeconds must be 60 to 604800 (default: forever)`);
+    }
+    if (event.BisectBatchOnFunctionError !== true) {
+      violations.push(`${at}: BisectBatchOnFunctionError is not true`);
+    }
+    if (!reportsBatchItemFailures(event)) {
+      violations.push(`${at}: FunctionResponseTypes lacks ReportBatchItemFailures`);
+    }
+    const onFailure = event.DestinationConfig?.OnFailure;
+    const destination = template.Resources[targetOf(onFailure?.Destination) ?? '']?.Type;
+    const expected = { [QUEUE]: 'SQS', [TOPIC]: 'SNS' }[destination as string];
+    if (!expected) {
+      violations.push(
+        `${at}: DestinationConfig.OnFailure is not a queue or topic of this template`,
+      );
+    } else if (onFailure.Type !== expected) {
+      violations.push(`${at}: DestinationConfig.OnFailure.Type must be ${expected}`);
+    }
+  }
+  return violations;
+};
+
+// ------------------------------------------------------------------------------------------------
+// f. API, observability, data protection
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Routes anyone may call without a token, as `METHOD /path`. None: a public route is a decision,
+ * made here in review, not by one event's `Auth.Authorizer: NONE`.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set();
+
+/**
+ * Each HTTP API authorizes with a JWT authorizer by default, and each route belongs to a
+ * declared API and requires scopes (the user pool's resource server declares them), or is
+ * explicitly public and listed in PUBLIC_ROUTES.
+ */
+export const apiRoutesAuthorized: Rule = (template) => {
+  const violations: string[] = [];
+  for (const [id, api] of resourcesOfType(template, HTTP_API)) {
+    const name = api.Auth?.DefaultAuthorizer;
+    if (!name || !api.Auth?.Authorizers?.[name]?.JwtConfiguration) {
+      violations.push(`${id}: Auth.DefaultAuthorizer is not a JWT authorizer`);
+    }
+  }
+  const declaredScopes = Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Cognito::UserPoolResourceServer')
+    .flatMap((r) =>
+      asList(r.Properties?.Scopes).map(
+        (s) => `${r.Properties.Identifier}/${(s as Props).ScopeName}`,
+      ),
+    );
+  for (const [id, name, event] of eventsOf(template, 'HttpApi')) {
+    const route = `${String(event.Method).toUpperCase()} ${event.Path}`;
+    if (!pointsAt(template, event.ApiId, HTTP_API)) {
+      violations.push(`${id}.${name}: ${route} is on SAM's implicit API, not a declared one`);
+    }
+    if (event.Auth?.Authorizer === 'NONE') {
+      if (!PUBLIC_ROUTES.has(route)) {
+        violations.push(`${id}.${name}: ${route} opts out of authorization but is not public`);
+      }
+      continue;
+    }
+    const scopes = asList(event.Auth?.AuthorizationScopes).map(String);
+    if (scopes.length === 0) violations.push(`${id}.${name}: ${route} requires no scope`);
+    // With an external issuer (no resource server in the template) the issuer owns the scopes.
+    const undeclared =
+      declaredScopes.length > 0 ? scopes.filter((s) => !declaredScopes.includes(s)) : [];
+    for (const scope of undeclared) {
+      violations.push(`${id}.${name}: scope ${scope} is not declared by a resource server`);
+    }
+  }
+  return violations;
+};
+
+/** Each HTTP API throttles its routes and writes access logs to a log group of this template. */
+export const apiThrottledAndLogged: Rule = (template) => {
+  const violations: string[] = [];
+  for (const [id, api] of resourcesOfType(template, HTTP_API)) {
+    const { ThrottlingBurstLimit: burst, ThrottlingRateLimit: rate } =
+      api.DefaultRouteSettings ?? {};
+    if (!(burst > 0 && rate > 0)) {
+      violations.push(`${id}: DefaultRouteSettings must set ThrottlingBurstLimit and RateLimit`);
+    }
+    const logs = api.AccessLogSettings;
+    if (!pointsAt(template, logs?.DestinationArn, LOG_GROUP) || !logs?.Format) {
+      violations.push(`${id}: AccessLogSettings needs a log group of this template and a Format`);
+    }
+  }
+  return violations;
+};
+
+/** X-Ray tracing is active on every function (Globals count) and enabled on every state machine. */
+export const tracingEnabled: Rule = (template) => [
+  ...resourcesOfType(template, FUNCTION)
+    .filter(([, fn]) => fn.Tracing !== 'Active')
+    .map(([id]) => `${id}: Tracing is not Active`),
+  ...resourcesOfType(template, STATE_MACHINE)
+    .filter(([, machine]) => machine.Tracing?.Enabled !== true)
+    .map(([id]) => `${id}: Tracing.Enabled is not true`),
+];
+
+/**
+ * Every log group has a retention period, and every function and state machine logs to one of
+ * them (a function without LoggingConfig.LogGroup gets a log group that never expires).
+ */
+export const logsRetained: Rule = (template) => [
+  ...Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === LOG_GROUP && r.Properties?.RetentionInDays === undefined)
+    .map(([id]) => `${id}: has no RetentionInDays`),
+  ...resourcesOfType(template, FUNCTION)
+    .filter(([, fn]) => !pointsAt(template, fn.LoggingConfig?.LogGroup, LOG_GROUP))
+    .map(([id]) => `${id}: LoggingConfig.LogGroup is not a log group of this template`),
+  ...resourcesOfType(template, STATE_MACHINE).flatMap(([id, machine]) =>
+    asList(machine.Logging?.Destinations)
+      .filter(
+        (d) => !pointsAt(template, (d as Props).CloudWatchLogsLogGroup?.LogGroupArn, LOG_GROUP),
+      )
+      .map(() => `${id}: logs to a log group that is not in this template`),
+  ),
+];
+
+/** Queues and topics are encrypted at rest. */
+export const messagesEncrypted: Rule = (template) =>
+  Object.entries(template.Resources).flatMap(([id, r]) => {
+    const p = r.Properties ?? {};
+    if (r.Type === QUEUE && p.SqsManagedSseEnabled !== true && !p.KmsMasterKeyId) {
+      return [`${id}: set SqsManagedSseEnabled: true or KmsMasterKeyId`];
+    }
+    if (r.Type === TOPIC && !p.KmsMasterKeyId) return [`${id}: set KmsMasterKeyId`];
+    return [];
+  });
+
+/** Tables keep point-in-time recovery and survive the stack's deletion or their replacement. */
+export const tablesProtected: Rule = (template) =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
+    .flatMap(([id, table]) => [
+      ...(table.Properties?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true
+        ? []
+        : [`${id}: PointInTimeRecoveryEnabled is not true`]),
+      ...(['DeletionPolicy', 'UpdateReplacePolicy'] as const)
+        .filter((policy) => table[policy] !== 'Retain')
+        .map((policy) => `${id}: ${policy} is not Retain`),
+    ]);
+
+/**
+ * Lambda's deprecated Node.js runtimes (no more patches; creating functions is blocked later).
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+ */
+export const DEPRECATED_RUNTIMES: ReadonlySet<string> = new Set([
+  'nodejs',
+  'nodejs4.3',
+  'nodejs4.3-edge',
+  'nodejs6.10',
+  'nodejs8.10',
+  'nodejs10.x',
+  'nodejs12.x',
+  'nodejs14.x',
+  'nodejs16.x',
+  'nodejs18.x',
+  'nodejs20.x',
+]);
+
+/** The oldest Node.js major this code is written for (package.json's engines). */
+const MINIMUM_NODE_MAJOR = 24;
+
+function runtimeProblem(runtime: unknown): string | undefined {
+  const major = Number(/^nodejs(\d+)\.x$/.exec(String(runtime))?.[1]);
+  if (DEPRECATED_RUNTIMES.has(String(runtime))) return `${runtime} is deprecated`;
+  if (!(major >= MINIMUM_NODE_MAJOR))
+    return `${runtime} is not nodejs${MINIMUM_NODE_MAJOR}.x or newer`;
+  return undefined;
+}
+
+/** Functions and layers use a current Node.js runtime. */
+export const runtimesCurrent: Rule = (template) => [
+  ...resourcesOfType(template, FUNCTION).flatMap(([id, fn]) => {
+    const problem = runtimeProblem(fn.Runtime);
+    return problem ? [`${id}: ${problem}`] : [];
+  }),
+  ...resourcesOfType(template, 'AWS::Serverless::LayerVersion').flatMap(([id, layer]) =>
+    asList(layer.CompatibleRuntimes).flatMap((runtime) => {
+      const problem = runtimeProblem(runtime);
+      return problem ? [`${id}: ${problem}`] : [];
+    }),
+  ),
+];
+
+/** Every rule, by name. */
+export const RULES = {
+  handlersResolve,
+  layersResolve,
+  environmentMatchesCode,
+  functionPoliciesMatchCode,
+  stateMachinePoliciesMatchDefinition,
+  noWildcardPermissions,
+  substitutionsMatchDefinition,
+  queueSourcesSafe,
+  streamSourcesSafe,
+  apiRoutesAuthorized,
+  apiThrottledAndLogged,
+  tracingEnabled,
+  logsRetained,
+  messagesEncrypted,
+  tablesProtected,
+  runtimesCurrent,
+} satisfies Record<string, Rule>;
+
+export type RuleName = keyof typeof RULES;
