@@ -204,9 +204,9 @@ export async function startHttpApi(options: HttpApiOptions) {
       status = 500;
       send(500, { message: 'Internal Server Error' });
     }
-    const orderId = match.params?.orderId ?? '';
+    const who = auth ? `, sub=${auth.claims.sub}` : '';
     options.log(
-      `${req.method} ${url.pathname}${url.search} → ${status} (${route.functionId}, ${Date.now() - started} ms${auth ? `, sub=${auth.claims.sub}` : ''}${orderId ? `, order ${orderId}` : ''})`,
+      `${req.method} ${url.pathname}${url.search} → ${status} (${route.functionId}, ${Date.now() - started} ms${who})`,
     );
   }
 

@@ -88,6 +88,13 @@ Ctrl-C stops everything.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+// Lambda runs nodejs24.x; so does the local stack (npm scripts put node_modules' Node.js 24
+// first on PATH). Another major fails in confusing ways, so say so plainly.
+if (process.versions.node.split('.')[0] !== '24') {
+  console.error(`The local stack needs Node.js 24, not ${process.version}: run it with npm start.`);
+  process.exit(1);
+}
+
 main().catch((err: unknown) => {
   if (err instanceof PortInUseError) {
     console.error(`\n${err.message}\nSee npm start -- --help for the port options.`);

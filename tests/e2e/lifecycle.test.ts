@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../../local/template';
-import { startStack } from './local-stack';
+import { startStack, TSX } from './local-stack';
 
 describe('local stack lifecycle', () => {
   it('stops everything cleanly on Ctrl-C', async () => {
@@ -19,8 +19,9 @@ describe('local stack lifecycle', () => {
     const port = new URL(first.info.apiUrl).port;
     try {
       const second = spawn(
-        join(ROOT, 'node_modules', '.bin', 'tsx'),
+        process.execPath,
         [
+          TSX,
           join(ROOT, 'local', 'start.ts'),
           '--any-ports',
           '--port',

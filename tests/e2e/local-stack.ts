@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../local/template';
 
+/** tsx's command line, run with this process's Node.js (the runtime's major, 24). */
+export const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
 /** What the stack prints on its READY line. */
 export interface StackInfo {
   apiUrl: string;
@@ -31,8 +34,8 @@ export interface RunningStack {
 export async function startStack(args: string[] = []): Promise<RunningStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'orders-stack-'));
   const child = spawn(
-    join(ROOT, 'node_modules', '.bin', 'tsx'),
-    [join(ROOT, 'local', 'start.ts'), '--any-ports', '--state-dir', stateDir, ...args],
+    process.execPath,
+    [TSX, join(ROOT, 'local', 'start.ts'), '--any-ports', '--state-dir', stateDir, ...args],
     { cwd: ROOT, env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: '', DYNAMODB_ENDPOINT: '' } },
   );
   let output = '';
