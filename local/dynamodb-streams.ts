@@ -42,8 +42,9 @@ const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']
 /**
  * dynalite has no Streams API, so this proxy sits in front of it and records each change to a
  * table that has a stream, as DynamoDB Streams would: the item's old and new images around every
- * successful write, with the table's StreamViewType, in order. Writes to such a table are
- * serialised so that each image pair belongs to exactly one write. Where it differs from AWS:
+ * successful write, with the table's StreamViewType, in order. Writes to the same item are
+ * serialised so that each image pair belongs to exactly one write (DynamoDB Streams orders the
+ * changes of an item; writes to different items run side by side). Where it differs from AWS:
  * one shard, records kept in memory for the life of the process (not 24 hours), and sequence
  * numbers that are simply increasing.
  */
@@ -54,6 +55,8 @@ export async function startStreamCapturingProxy(options: {
   region: string;
   port?: number;
   host?: string;
+  /** Called with each request's consumed capacity (asked for on every request when given). */
+  onCapacity?: (operation: string, capacity: unknown) => void;
 }) {
   const target = new URL(options.targetUrl);
   const logs = new Map(options.tables.map((t) => [t.tableName, new ChangeLog()]));
@@ -61,14 +64,18 @@ export async function startStreamCapturingProxy(options: {
   const locks = new Map<string, Promise<unknown>>();
   let sequence = 100000000000000000000n;
 
-  /** Runs `work` after every earlier write to the table has finished. */
-  function serialised<T>(tableName: string, work: () => Promise<T>): Promise<T> {
-    const previous = locks.get(tableName) ?? Promise.resolve();
+  /** Runs `work` after every earlier write to the same item has finished. */
+  function serialised<T>(lockKey: string, work: () => Promise<T>): Promise<T> {
+    const previous = locks.get(lockKey) ?? Promise.resolve();
     const next = previous.then(work, work);
-    locks.set(
-      tableName,
-      next.catch(() => {}),
+    const settled = next.then(
+      () => {},
+      () => {},
     );
+    locks.set(lockKey, settled);
+    void settled.then(() => {
+      if (locks.get(lockKey) === settled) locks.delete(lockKey);
+    });
     return next;
   }
 
@@ -158,8 +165,10 @@ export async function startStreamCapturingProxy(options: {
     const body = JSON.parse(raw.toString('utf8') || '{}');
     const touched = touchedKeys(operation, body);
     if (touched.length === 0) return forward(req, raw);
-    const tableNames = [...new Set(touched.map((t) => t.table.tableName))];
-    // Holds every touched table's lock (one table in practice) for the whole write.
+    // Holds the lock of every item the write touches, taken in a fixed order, for the whole write.
+    const lockKeys = [
+      ...new Set(touched.map((t) => `${t.table.tableName}\u0000${JSON.stringify(t.key)}`)),
+    ].sort();
     const run = async () => {
       const before = await Promise.all(touched.map((t) => image(t.table, t.key)));
       const response = await forward(req, raw);
@@ -172,10 +181,19 @@ export async function startStreamCapturingProxy(options: {
       }
       return response;
     };
-    return tableNames.reduceRight<() => Promise<Awaited<ReturnType<typeof forward>>>>(
-      (inner, name) => () => serialised(name, inner),
+    return lockKeys.reduceRight<() => Promise<Awaited<ReturnType<typeof forward>>>>(
+      (inner, lockKey) => () => serialised(lockKey, inner),
       run,
     )();
+  }
+
+  /** The request with ReturnConsumedCapacity asked for, for the benchmark's accounting. */
+  function withCapacity(req: IncomingMessage, raw: Buffer): Buffer {
+    const body = JSON.parse(raw.toString('utf8') || '{}');
+    body.ReturnConsumedCapacity ??= 'TOTAL';
+    const changed = Buffer.from(JSON.stringify(body));
+    req.headers['content-length'] = String(changed.length);
+    return changed;
   }
 
   const server = createServer(async (req, res) => {
@@ -184,9 +202,14 @@ export async function startStreamCapturingProxy(options: {
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const raw = Buffer.concat(chunks);
       const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      const body = options.onCapacity ? withCapacity(req, raw) : raw;
       const response = WRITES.has(operation)
-        ? await write(req, raw, operation)
-        : await forward(req, raw);
+        ? await write(req, body, operation)
+        : await forward(req, body);
+      if (options.onCapacity && response.status === 200) {
+        const consumed = JSON.parse(response.body.toString('utf8') || '{}').ConsumedCapacity;
+        if (consumed) options.onCapacity(operation, consumed);
+      }
       res.writeHead(response.status, response.headers as Record<string, string>);
       res.end(response.body);
     } catch (err: unknown) {

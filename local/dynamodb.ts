@@ -1,10 +1,13 @@
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DynamoDBClient,
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { listen } from './net';
+import { PortInUseError } from './net';
 import { loadTemplate, tableDefinitions } from './template';
 
 export interface DynamoDbEndpoint {
@@ -53,17 +56,32 @@ async function startDynamoDbLocalContainer(): Promise<DynamoDbEndpoint | undefin
   };
 }
 
+/** dynalite in a worker thread of this process: in-process, but on the machine's other core. */
 async function startDynalite(
   path?: string,
   port = 0,
   host = '127.0.0.1',
 ): Promise<DynamoDbEndpoint> {
-  const dynalite = (await import('dynalite')).default;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path });
+  const worker = new Worker(join(__dirname, 'dynalite-worker.cjs'), {
+    workerData: { path, port, host },
+  });
+  worker.unref();
+  const [message] = (await once(worker, 'message')) as [
+    { port?: number; error?: { code?: string; message: string } },
+  ];
+  if (message.error) {
+    await worker.terminate();
+    if (message.error.code === 'EADDRINUSE') throw new PortInUseError('DynamoDB (dynalite)', port);
+    throw new Error(message.error.message);
+  }
   return {
-    url: await listen(server, port, host, 'DynamoDB (dynalite)'),
+    url: `http://${host}:${message.port}`,
     kind: 'dynalite',
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: async () => {
+      worker.postMessage('stop');
+      await Promise.race([once(worker, 'message'), new Promise((r) => setTimeout(r, 2000))]);
+      await worker.terminate();
+    },
   };
 }
 

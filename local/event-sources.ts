@@ -32,6 +32,8 @@ function failedIds(result: unknown): string[] | 'invalid' {
 export class SqsTrigger {
   private running = false;
   private loop: Promise<void> | undefined;
+  /** SQS requests the mapping made: receives that returned messages, empty ones, deletes. */
+  readonly usage = { receives: 0, emptyReceives: 0, deletes: 0 };
 
   constructor(
     private readonly options: {
@@ -70,7 +72,11 @@ export class SqsTrigger {
             MessageAttributeNames: ['All'],
           }),
         );
-        if (Messages.length > 0) await this.deliver(Messages);
+        if (Messages.length === 0) this.usage.emptyReceives++;
+        else {
+          this.usage.receives++;
+          await this.deliver(Messages);
+        }
       } catch (err: unknown) {
         if (!this.running) return;
         this.options.log(`${this.options.name}: cannot poll the queue: ${(err as Error).message}`);
@@ -114,6 +120,7 @@ export class SqsTrigger {
     }
     const done = records.filter((r) => !keep.has(r.messageId));
     if (done.length > 0) {
+      this.usage.deletes++;
       await sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queueUrl,

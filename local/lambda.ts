@@ -38,13 +38,25 @@ interface Pending {
 export class LocalFunction {
   private worker: Worker | undefined;
   private readonly pending = new Map<string, Pending>();
+  /** Invocations and their total duration (ms), for the benchmark's cost estimate. */
+  readonly usage = { invocations: 0, durationMs: 0 };
 
   constructor(
     readonly config: LocalFunctionConfig,
     private readonly onLog: (fn: string, line: string) => void = () => {},
   ) {}
 
-  invoke(event: unknown): Promise<unknown> {
+  async invoke(event: unknown): Promise<unknown> {
+    const started = performance.now();
+    this.usage.invocations++;
+    try {
+      return await this.run(event);
+    } finally {
+      this.usage.durationMs += performance.now() - started;
+    }
+  }
+
+  private run(event: unknown): Promise<unknown> {
     const worker = this.start();
     const id = randomUUID();
     const timeoutMs = this.config.timeoutSeconds * 1000;

@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   retryDelayMs?: number;
   /** Print every function log line, not only warnings and errors. */
   functionLogs?: boolean;
+  /** Count the work done (capacity units, transitions, publishes, invocations) for the benchmark. */
+  accounting?: boolean;
   log?: (line: string) => void;
 }
 
@@ -79,6 +81,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     for (const s of stoppers.splice(0).reverse()) await s().catch(() => {});
   };
 
+  const counts = { readUnits: 0, writeUnits: 0, transitions: 0, executions: 0, snsPublishes: 0 };
   try {
     const template = loadTemplate();
     const build = await buildApplication(template);
@@ -109,6 +112,19 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         region: LOCAL_REGION,
         port: ports.dynamodb,
         host,
+        onCapacity: options.accounting
+          ? (operation, capacity) => {
+              const units = [capacity]
+                .flat()
+                .reduce(
+                  (sum: number, c) =>
+                    sum + Number((c as { CapacityUnits?: number }).CapacityUnits ?? 0),
+                  0,
+                );
+              if (/^(Get|BatchGet|Query|Scan)/.test(operation)) counts.readUnits += units;
+              else counts.writeUnits += units;
+            }
+          : undefined,
       });
       stoppers.push(proxy.close);
       dynamoUrl = proxy.url;
@@ -183,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       {
         invoke,
         async publish(topicArn, message, attributes) {
+          counts.snsPublishes++;
           await sns.send(
             new PublishCommand({
               TopicArn: topicArn,
@@ -198,7 +215,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       const { orderId } = JSON.parse(execution.input) as { orderId?: string };
       log(`workflow ${execution.name}: started (order ${orderId})`);
       const run = workflow.run(JSON.parse(execution.input), { retryDelayMs: options.retryDelayMs });
-      void logStates(run.eventLogs, (state) => log(`workflow ${execution.name}: ${state}`));
+      counts.executions++;
+      void logStates(run.eventLogs, (state) => {
+        counts.transitions++;
+        log(`workflow ${execution.name}: ${state}`);
+      });
       try {
         const output = await run.result;
         log(`workflow ${execution.name}: SUCCEEDED`);
@@ -343,13 +364,37 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       issuer: issuer.issuer,
       keys,
       audience: LOCAL_CLIENT_ID,
-      dynamodb: { url: dynamoUrl, kind: dynamo.kind, tables: tableNames },
+      dynamodb: {
+        url: dynamoUrl,
+        /** dynalite itself, behind the stream proxy: writes here make no stream records. */
+        directUrl: dynamo.url,
+        kind: dynamo.kind,
+        tables: tableNames,
+      },
       messagingUrl,
       stepFunctionsUrl: sfn.url,
       stateMachineArn,
       queues: Object.fromEntries([...queues].map(([id, q]) => [id, q.url])),
       topics: Object.fromEntries(topics),
       routes: routes.map((r) => `${r.method} ${r.path}`),
+      /** The work done so far (with `accounting`: DynamoDB capacity units). */
+      usage: () => ({
+        ...counts,
+        functions: Object.fromEntries(
+          [...functions].map(([id, f]) => [id, { ...f.usage, memoryMb: f.config.memoryMb }]),
+        ),
+        sqs: triggers
+          .filter((t): t is SqsTrigger => t instanceof SqsTrigger)
+          .map((t) => t.usage)
+          .reduce(
+            (a, b) => ({
+              receives: a.receives + b.receives,
+              emptyReceives: a.emptyReceives + b.emptyReceives,
+              deletes: a.deletes + b.deletes,
+            }),
+            { receives: 0, emptyReceives: 0, deletes: 0 },
+          ),
+      }),
       stop,
     };
   } catch (err: unknown) {

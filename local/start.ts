@@ -73,7 +73,9 @@ Orders application running locally (started in ${ms} ms)
 Ctrl-C stops everything.
 `);
   // A machine-readable line for scripts and tests that start the stack.
-  console.log(`READY ${JSON.stringify({ ...stack, keys: undefined, stop: undefined })}`);
+  console.log(
+    `READY ${JSON.stringify({ ...stack, keys: undefined, stop: undefined, usage: undefined })}`,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
