@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import autocannon from 'autocannon';
+import { spawnLocalStack } from '../local/child-stack';
 import { loadOrCreateKeys, mintToken } from '../local/issuer';
 import { type LocalStack, startLocalStack } from '../local/stack';
-import { ROOT } from '../local/template';
 import { percentile } from './stats';
 
 const aws = {
@@ -101,51 +98,11 @@ async function until(check: () => Promise<boolean>, timeoutMs: number) {
   return false;
 }
 
-/** The local stack in its own process, as `npm start` runs it, so the load generator does not share its CPU. */
+/** The local stack in its own process, so the load generator does not share its CPU. */
 async function startChildStack() {
-  const stateDir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-      join(ROOT, 'local', 'start.ts'),
-      '--any-ports',
-      '--no-seed',
-      '--state-dir',
-      stateDir,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, DYNAMODB_ENDPOINT: '' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  const info = await new Promise<{
-    apiUrl: string;
-    issuer: string;
-    messagingUrl: string;
-    queues: Record<string, string>;
-    dynamodb: { url: string; tables: Record<string, string> };
-  }>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      const line = output.split('\n').find((l) => l.startsWith('READY '));
-      if (line) resolve(JSON.parse(line.slice(6)));
-    });
-    child.on('exit', (code) => reject(new Error(`The local stack exited with ${code}`)));
-  });
-  child.stdout.resume();
-  const keys = await loadOrCreateKeys(join(stateDir, 'issuer-keys.json'));
-  return {
-    ...info,
-    keys,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGINT');
-      }),
-  };
+  const running = await spawnLocalStack(['--no-seed']);
+  const keys = await loadOrCreateKeys(join(running.stateDir, 'issuer-keys.json'));
+  return { ...running.info, keys, stop: () => running.stop() };
 }
 
 /**
