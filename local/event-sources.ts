@@ -129,9 +129,31 @@ export class SqsTrigger {
       );
     }
     log(
-      `${name}: ${records.length} message(s), ${done.length} done, ${keep.size} back to the queue`,
+      `${name}: ${records.length} message(s)${describeMessages(records)}, ${done.length} done, ${keep.size} back to the queue`,
     );
   }
+}
+
+/** What a batch of stock arrivals carries (SKUs), for its log line. */
+function describeMessages(records: SQSRecord[]): string {
+  const skus = records
+    .map((r) => {
+      try {
+        return (JSON.parse(r.body) as { sku?: unknown }).sku;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((sku): sku is string => typeof sku === 'string');
+  return skus.length > 0 ? ` (sku ${skus.join(', ')})` : '';
+}
+
+/** The order ids in stream records, for the log line of a batch. */
+function describeRecords(records: DynamoDBRecord[]): string {
+  const ids = records
+    .map((r) => (r.dynamodb?.NewImage?.orderId ?? r.dynamodb?.OldImage?.orderId)?.S)
+    .filter(Boolean);
+  return ids.length > 0 ? ` (order ${ids.join(', ')})` : '';
 }
 
 /**
@@ -201,7 +223,7 @@ export class StreamTrigger {
       for (let attempt = 0; ; attempt++) {
         const outcome = await this.invoke(batch);
         if (outcome.ok && outcome.failedFrom === undefined) {
-          log(`${name}: ${batch.length} record(s) done`);
+          log(`${name}: ${batch.length} record(s) done${describeRecords(batch)}`);
           break;
         }
         if (!outcome.ok && bisectOnError && batch.length > 1) {
@@ -246,7 +268,9 @@ export class StreamTrigger {
     const { onFailure, name, log, streamArn, functionArn } = this.options;
     const first = batch[0]?.dynamodb;
     const last = batch[batch.length - 1]?.dynamodb;
-    log(`${name}: gave up on ${batch.length} record(s) after ${invokeCount} attempt(s)`);
+    log(
+      `${name}: gave up on ${batch.length} record(s) after ${invokeCount} attempt(s)${describeRecords(batch)}`,
+    );
     if (!onFailure) return;
     // The shape Lambda sends to an on-failure destination for a stream batch.
     const description = {
