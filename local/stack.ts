@@ -10,12 +10,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoInventoryStore } from '../src/layers/shared/src/adapters/dynamodb-inventory';
 import { type Build, buildApplication } from './build';
-import {
-  createTables,
-  type DynamoDbEndpoint,
-  localDynamoDbClient,
-  startDynamoDb,
-} from './dynamodb';
+import { createTables, localDynamoDbClient, startDynamoDb } from './dynamodb';
 import { readDynamoDbStream } from './dynamodb-stream-reader';
 import { type ChangeLog, type StreamViewType, startStreamCapturingProxy } from './dynamodb-streams';
 import { SqsTrigger, StreamTrigger } from './event-sources';
@@ -592,5 +587,3 @@ async function watchNotifications(
   trigger.start();
   return { stop: () => trigger.stop() };
 }
-
-export type { DynamoDbEndpoint };
