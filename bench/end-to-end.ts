@@ -271,6 +271,46 @@ export async function measureWorkPerOrder(count: number, log: (l: string) => voi
   }
 }
 
+/**
+ * An order item as the application stores it (see the orders repository), for seeding the
+ * table directly: the i-th order of a customer, a second apart.
+ */
+function storedOrder(customer: string, i: number, sku: string, status: string, extra = {}) {
+  const orderId = crypto.randomUUID();
+  const createdAt = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+  return {
+    orderId,
+    createdAt,
+    item: {
+      pk: `ORDER#${orderId}`,
+      sk: 'ORDER',
+      type: 'ORDER',
+      gsi1pk: `CUSTOMER#${customer}`,
+      gsi1sk: `${createdAt}#${orderId}`,
+      orderId,
+      customerId: customer,
+      status,
+      items: [{ sku, quantity: 1 }],
+      shippingAddress: ADDRESS,
+      createdAt,
+      updatedAt: createdAt,
+      requestHash: 'bench',
+      ...extra,
+    },
+  };
+}
+
+/** Writes items 25 at a time (seeding only: dynalite processes every batch whole). */
+async function writeAll(client: DynamoDBDocumentClient, table: string, items: object[]) {
+  for (let i = 0; i < items.length; i += 25) {
+    await client.send(
+      new BatchWriteCommand({
+        RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
+  }
+}
+
 /** GET /orders first page for customers with many orders; restock with many backorders. */
 export async function measureScaling(log: (l: string) => void) {
   const stack = await startBenchStack();
@@ -280,34 +320,14 @@ export async function measureScaling(log: (l: string) => void) {
     const list: Array<{ orders: number; p50: number; p99: number }> = [];
     for (const n of [10, 1_000, 10_000]) {
       const customer = `bench-list-${n}`;
-      const items = Array.from({ length: n }, (_, i) => {
-        const orderId = crypto.randomUUID();
-        const createdAt = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-        return {
-          pk: `ORDER#${orderId}`,
-          sk: 'ORDER',
-          type: 'ORDER',
-          gsi1pk: `CUSTOMER#${customer}`,
-          gsi1sk: `${createdAt}#${orderId}`,
-          orderId,
-          customerId: customer,
-          status: 'SHIPPED',
-          items: [{ sku: 'X-1', quantity: 1 }],
-          shippingAddress: ADDRESS,
-          createdAt,
-          updatedAt: createdAt,
-          requestHash: 'bench',
-        };
-      });
-      for (let i = 0; i < items.length; i += 25) {
-        await client.send(
-          new BatchWriteCommand({
-            RequestItems: {
-              [ordersTable]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
-            },
-          }),
-        );
-      }
+      const seeded = Array.from({ length: n }, (_, i) =>
+        storedOrder(customer, i, 'X-1', 'SHIPPED'),
+      );
+      await writeAll(
+        client,
+        ordersTable,
+        seeded.map((o) => o.item),
+      );
       const bearer = await token(stack, customer);
       const times: number[] = [];
       for (let i = 0; i < 50; i++) {
@@ -332,48 +352,19 @@ export async function measureScaling(log: (l: string) => void) {
     for (const n of [1, 100, 1_000]) {
       const sku = `SCALE-${n}`;
       const customer = `bench-restock-${n}`;
-      const orders = Array.from({ length: n }, (_, i) => {
-        const orderId = crypto.randomUUID();
-        const createdAt = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-        return { orderId, createdAt };
-      });
-      const requests = orders.flatMap(({ orderId, createdAt }) => [
-        {
-          PutRequest: {
-            Item: {
-              pk: `ORDER#${orderId}`,
-              sk: 'ORDER',
-              type: 'ORDER',
-              gsi1pk: `CUSTOMER#${customer}`,
-              gsi1sk: `${createdAt}#${orderId}`,
-              orderId,
-              customerId: customer,
-              status: 'BACKORDERED',
-              missingSkus: [sku],
-              items: [{ sku, quantity: 1 }],
-              shippingAddress: ADDRESS,
-              createdAt,
-              updatedAt: createdAt,
-              requestHash: 'bench',
-            },
-          },
-        },
-        {
-          PutRequest: {
-            Item: {
-              pk: `BACKORDER#${sku}`,
-              sk: `${createdAt}#${orderId}`,
-              type: 'BACKORDER',
-              orderId,
-            },
-          },
-        },
+      const seeded = Array.from({ length: n }, (_, i) =>
+        storedOrder(customer, i, sku, 'BACKORDERED', { missingSkus: [sku] }),
+      );
+      await writeAll(client, ordersTable, [
+        ...seeded.map((o) => o.item),
+        // The backorder index entries the Backorder step writes.
+        ...seeded.map(({ orderId, createdAt }) => ({
+          pk: `BACKORDER#${sku}`,
+          sk: `${createdAt}#${orderId}`,
+          type: 'BACKORDER',
+          orderId,
+        })),
       ]);
-      for (let i = 0; i < requests.length; i += 25) {
-        await client.send(
-          new BatchWriteCommand({ RequestItems: { [ordersTable]: requests.slice(i, i + 25) } }),
-        );
-      }
       const before = stack.usage().functions.RestockFunction ?? { invocations: 0, durationMs: 0 };
       await addStock(stack, sku, n);
       await until(
