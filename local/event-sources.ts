@@ -22,6 +22,24 @@ function failedIds(result: unknown): string[] | 'invalid' {
   return ids.every((id) => typeof id === 'string' && id !== '') ? (ids as string[]) : 'invalid';
 }
 
+/** An event source mapping's poller: a loop that runs from start() until stop() returns. */
+abstract class PollingTrigger {
+  protected running = false;
+  private loop: Promise<void> | undefined;
+
+  protected abstract poll(): Promise<void>;
+
+  start() {
+    this.running = true;
+    this.loop = this.poll();
+  }
+
+  async stop() {
+    this.running = false;
+    await this.loop;
+  }
+}
+
 /**
  * An SQS event source mapping: long-polls the queue, invokes the function with a batch, and
  * deletes what succeeded. With ReportBatchItemFailures only the reported messages stay; without
@@ -29,9 +47,7 @@ function failedIds(result: unknown): string[] | 'invalid' {
  * after the visibility timeout, and the queue's redrive policy moves them to the dead-letter
  * queue after maxReceiveCount receives, as in AWS.
  */
-export class SqsTrigger {
-  private running = false;
-  private loop: Promise<void> | undefined;
+export class SqsTrigger extends PollingTrigger {
   /** SQS requests the mapping made: receives that returned messages, empty ones, deletes. */
   readonly usage = { receives: 0, emptyReceives: 0, deletes: 0 };
 
@@ -47,19 +63,11 @@ export class SqsTrigger {
       invoke: Invoke;
       log: Log;
     },
-  ) {}
-
-  start() {
-    this.running = true;
-    this.loop = this.poll();
+  ) {
+    super();
   }
 
-  async stop() {
-    this.running = false;
-    await this.loop;
-  }
-
-  private async poll() {
+  protected async poll() {
     const { sqs, queueUrl, batchSize } = this.options;
     while (this.running) {
       try {
@@ -164,9 +172,7 @@ function describeRecords(records: DynamoDBRecord[]): string {
  * MaximumRetryAttempts or MaximumRecordAgeInSeconds, when its description goes to the on-failure
  * destination queue and the stream moves on.
  */
-export class StreamTrigger {
-  private running = false;
-  private loop: Promise<void> | undefined;
+export class StreamTrigger extends PollingTrigger {
   private position = 0;
 
   constructor(
@@ -188,19 +194,11 @@ export class StreamTrigger {
       /** Pause between retries; Lambda backs off, tests want it short. */
       retryDelayMs?: number;
     },
-  ) {}
-
-  start() {
-    this.running = true;
-    this.loop = this.poll();
+  ) {
+    super();
   }
 
-  async stop() {
-    this.running = false;
-    await this.loop;
-  }
-
-  private async poll() {
+  protected async poll() {
     const { changeLog, batchSize, batchingWindowSeconds, filters } = this.options;
     while (this.running) {
       await changeLog.waitBeyond(this.position, 500);

@@ -8,6 +8,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { orderBody } from '../support/api';
 import { type RunningStack, startStack, Tokens } from './local-stack';
 
 const aws = {
@@ -62,16 +63,7 @@ describe('local stack: the order flow', () => {
         authorization: `Bearer ${tokens.for(customer)}`,
         'content-type': 'application/json',
       },
-      body: JSON.stringify({
-        items: [{ sku, quantity }],
-        shippingAddress: {
-          name: 'Ada Lovelace',
-          line1: '12 Analytical Row',
-          city: 'London',
-          postalCode: 'N1 9GU',
-          country: 'GB',
-        },
-      }),
+      body: JSON.stringify(orderBody([{ sku, quantity }])),
     });
     expect(response.status).toBe(202);
     const body = (await response.json()) as { orderId: string };
