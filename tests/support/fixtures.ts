@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoInventoryStore, dynamoOrderRepository } from '@orders/shared';
+import { dynamoInventory, dynamoOrderLedger, dynamoOrderRepository } from '@orders/shared/dynamodb';
 import type { Context } from 'aws-lambda';
-import { createTables, localDynamoDbClient } from '../../local/dynamodb';
+import { createTables, localDynamoDbClient } from '../../local/dynamodb/endpoint';
 import { ROOT } from '../../local/template';
 
 /** A sample event from events/, the same files `sam local invoke -e` uses. */
@@ -35,7 +35,8 @@ export interface TestTables {
   inventoryTable: string;
   documentClient: DynamoDBDocumentClient;
   orders: ReturnType<typeof dynamoOrderRepository>;
-  inventory: ReturnType<typeof dynamoInventoryStore>;
+  ledger: ReturnType<typeof dynamoOrderLedger>;
+  inventory: ReturnType<typeof dynamoInventory>;
 }
 
 /**
@@ -59,7 +60,8 @@ export async function createTestTables(): Promise<TestTables> {
     inventoryTable,
     documentClient,
     orders: dynamoOrderRepository(documentClient, ordersTable),
-    inventory: dynamoInventoryStore(documentClient, inventoryTable),
+    ledger: dynamoOrderLedger(documentClient, { orders: ordersTable, inventory: inventoryTable }),
+    inventory: dynamoInventory(documentClient, inventoryTable),
   };
 }
 

@@ -1,4 +1,4 @@
-import { startDynamoDb } from '../../local/dynamodb';
+import { startDynamoDb } from '../../local/dynamodb/endpoint';
 
 /**
  * Starts the DynamoDB endpoint every test file shares (see local/dynamodb.ts for which one) and

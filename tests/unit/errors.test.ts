@@ -52,6 +52,23 @@ describe('errorResponse', () => {
     });
   });
 
+  it('answers 503 with Retry-After when a dependency is down, slow or throttling', () => {
+    for (const err of [
+      new TransientError('throttled'),
+      awsError('ThrottlingException', 400),
+      awsError('ServiceUnavailable', 503),
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('timeout'), { name: 'TimeoutError' }),
+    ]) {
+      const response = errorResponse(err);
+      expect(response.statusCode).toBe(503);
+      expect(response.headers?.['retry-after']).toBe('2');
+      expect(JSON.parse(response.body as string)).toEqual({
+        message: 'Service unavailable, please retry',
+      });
+    }
+  });
+
   it('says nothing about unexpected errors', () => {
     const response = errorResponse(new Error('connection string postgres://secret'));
     expect(response.statusCode).toBe(500);

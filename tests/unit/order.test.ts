@@ -1,10 +1,12 @@
 import {
   createOrderRequestSchema,
+  listOrdersQuerySchema,
   orderIdFor,
-  parseOrThrow,
+  orderIdSchema,
   requestHash,
   toPublicOrder,
 } from '../../src/layers/shared/src/domain/order';
+import { parseOrThrow } from '../../src/layers/shared/src/domain/validation';
 import { ValidationError } from '../../src/layers/shared/src/errors';
 
 const validRequest = {
@@ -21,9 +23,12 @@ const validRequest = {
   },
 };
 
-function issuesOf(input: unknown) {
+function issuesOf(
+  input: unknown,
+  schema: Parameters<typeof parseOrThrow>[0] = createOrderRequestSchema,
+) {
   try {
-    parseOrThrow(createOrderRequestSchema, input);
+    parseOrThrow(schema, input);
   } catch (err: unknown) {
     if (err instanceof ValidationError) return err.issues;
     throw err;
@@ -49,12 +54,61 @@ describe('createOrderRequestSchema', () => {
     ]);
   });
 
-  it('rejects an empty order, fractional quantities and unknown fields', () => {
-    expect(issuesOf({ ...validRequest, items: [] }).map((i) => i.field)).toEqual(['items']);
-    expect(
-      issuesOf({ ...validRequest, items: [{ sku: 'A', quantity: 1.5 }] }).map((i) => i.field),
-    ).toEqual(['items.0.quantity']);
-    expect(issuesOf({ ...validRequest, customerId: 'mallory' })[0]?.message).toMatch(/customerId/);
+  it('rejects an empty order and fractional quantities, in words', () => {
+    expect(issuesOf({ ...validRequest, items: [] })).toEqual([
+      { field: 'items', message: 'must have at least 1 entry' },
+    ]);
+    expect(issuesOf({ ...validRequest, items: [{ sku: 'A', quantity: 1.5 }] })).toEqual([
+      { field: 'items.0.quantity', message: 'must be a whole number' },
+    ]);
+    expect(issuesOf({ ...validRequest, items: [{ sku: 'A', quantity: '2' }] })).toEqual([
+      { field: 'items.0.quantity', message: 'must be a number' },
+    ]);
+  });
+
+  it('names an unknown property by its own path, at any depth', () => {
+    expect(issuesOf({ ...validRequest, customerId: 'mallory' })).toEqual([
+      { field: 'customerId', message: 'is not allowed' },
+    ]);
+    const address = { ...validRequest.shippingAddress, zip: '1', state: 'x' };
+    expect(issuesOf({ ...validRequest, shippingAddress: address })).toEqual([
+      { field: 'shippingAddress.zip', message: 'is not allowed' },
+      { field: 'shippingAddress.state', message: 'is not allowed' },
+    ]);
+    expect(issuesOf({ ...validRequest, items: [{ sku: 'A', quantity: 1, price: 0 }] })).toEqual([
+      { field: 'items.0.price', message: 'is not allowed' },
+    ]);
+  });
+
+  it('rejects control characters and line separators in the address', () => {
+    for (const bad of ['Ada\u0000X', 'Ada\nLovelace', 'Ada\u007fX', 'Ada\u2028X', 'Ada\u0085X']) {
+      const address = { ...validRequest.shippingAddress, name: bad };
+      expect(issuesOf({ ...validRequest, shippingAddress: address })).toEqual([
+        { field: 'shippingAddress.name', message: 'must not contain control characters' },
+      ]);
+    }
+  });
+
+  it('takes only assigned ISO 3166-1 alpha-2 country codes', () => {
+    const withCountry = (country: unknown) => ({
+      ...validRequest,
+      shippingAddress: { ...validRequest.shippingAddress, country },
+    });
+    for (const good of ['GB', 'DE', 'JP', 'BR', 'ZA']) {
+      expect(
+        parseOrThrow(createOrderRequestSchema, withCountry(good)).shippingAddress.country,
+      ).toBe(good);
+    }
+    for (const bad of ['XX', 'ZZ', 'EU', 'UK', 'gb', 'GBR', '', 42]) {
+      expect(issuesOf(withCountry(bad)).map((i) => i.field)).toEqual(['shippingAddress.country']);
+    }
+  });
+
+  it('trims address text and refuses what is only blank', () => {
+    const address = { ...validRequest.shippingAddress, city: '  London  ', line1: '   ' };
+    expect(issuesOf({ ...validRequest, shippingAddress: address })).toEqual([
+      { field: 'shippingAddress.line1', message: 'is required' },
+    ]);
   });
 
   it('rejects the same sku twice', () => {
@@ -69,7 +123,41 @@ describe('createOrderRequestSchema', () => {
   });
 
   it('reports a missing body as the root', () => {
-    expect(issuesOf(null)[0]?.field).toBe('(root)');
+    expect(issuesOf(null)).toEqual([{ field: '(root)', message: 'must be an object' }]);
+  });
+});
+
+describe('orderIdSchema', () => {
+  it('takes the two kinds of order id and nothing else', () => {
+    expect(parseOrThrow(orderIdSchema, orderIdFor('alice'))).toBeDefined();
+    expect(parseOrThrow(orderIdSchema, orderIdFor('alice', 'key'))).toBeDefined();
+    for (const bad of [
+      'x'.repeat(2043),
+      'not-an-id',
+      '',
+      'ORDER#1',
+      orderIdFor('a').toUpperCase(),
+    ]) {
+      expect(issuesOf(bad, orderIdSchema)).toEqual([
+        { field: '(root)', message: 'must be an order id' },
+      ]);
+    }
+  });
+});
+
+describe('listOrdersQuerySchema', () => {
+  it('takes a limit from 1 to 100 and a cursor', () => {
+    expect(parseOrThrow(listOrdersQuerySchema, { limit: '100', cursor: 'abc' })).toEqual({
+      limit: '100',
+      cursor: 'abc',
+    });
+    for (const limit of ['0', '101', '1.5', '-1', 'ten', '007', '']) {
+      expect(issuesOf({ limit }, listOrdersQuerySchema).map((i) => i.field)).toEqual(['limit']);
+    }
+    expect(issuesOf({ cursor: '' }, listOrdersQuerySchema).map((i) => i.field)).toEqual(['cursor']);
+    expect(issuesOf({ sort: 'asc' }, listOrdersQuerySchema)).toEqual([
+      { field: 'sort', message: 'is not allowed' },
+    ]);
   });
 });
 
@@ -117,11 +205,15 @@ describe('toPublicOrder', () => {
       createdAt: '2026-11-27T10:00:00.000Z',
       updatedAt: '2026-11-27T10:00:00.000Z',
       requestHash: 'abc',
+      executionName: 'o-1',
       failureReason: 'internal detail',
+      reservation: { state: 'HELD', lines: [{ sku: 'WIDGET-1', quantity: 2, shard: 0 }] },
     });
     expect(view).not.toHaveProperty('customerId');
     expect(view).not.toHaveProperty('requestHash');
     expect(view).not.toHaveProperty('failureReason');
+    expect(view).not.toHaveProperty('reservation');
+    expect(view).not.toHaveProperty('executionName');
     expect(view.orderId).toBe('o-1');
   });
 });

@@ -2,8 +2,6 @@ import {
   countEvent,
   createOrderRequestSchema,
   customerIdOf,
-  dynamoDb,
-  dynamoOrderRepository,
   httpHandler,
   idempotencyKeySchema,
   json,
@@ -13,8 +11,12 @@ import {
   requireEnv,
   toPublicOrder,
 } from '@orders/shared';
+import { dynamoDb, dynamoInventory, dynamoOrderRepository } from '@orders/shared/dynamodb';
 
-const orders = dynamoOrderRepository(dynamoDb(), requireEnv('ORDERS_TABLE'));
+const deps = {
+  orders: dynamoOrderRepository(dynamoDb(), requireEnv('ORDERS_TABLE')),
+  inventory: dynamoInventory(dynamoDb(), requireEnv('INVENTORY_TABLE')),
+};
 
 /** POST /orders: accepts an order for the caller and answers 202; the workflow does the rest. */
 export const handler = httpHandler(async (event) => {
@@ -26,7 +28,7 @@ export const handler = httpHandler(async (event) => {
       ? undefined
       : parseOrThrow(idempotencyKeySchema, rawKey, 'Idempotency-Key');
 
-  const { order, created } = await placeOrder(orders, { customerId, request, idempotencyKey });
+  const { order, created } = await placeOrder(deps, { customerId, request, idempotencyKey });
   if (created) countEvent('OrderCreated');
   return json(202, toPublicOrder(order), { location: `/orders/${order.orderId}` });
 });

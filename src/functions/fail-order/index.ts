@@ -1,22 +1,21 @@
 import {
   countEvent,
-  dynamoDb,
-  dynamoInventoryStore,
-  dynamoOrderRepository,
   failOrder,
   failOrderInputSchema,
   requireEnv,
   taskHandler,
 } from '@orders/shared';
+import { dynamoDb, dynamoOrderLedger, dynamoOrderRepository } from '@orders/shared/dynamodb';
 
+const tables = { orders: requireEnv('ORDERS_TABLE'), inventory: requireEnv('INVENTORY_TABLE') };
 const deps = {
-  orders: dynamoOrderRepository(dynamoDb(), requireEnv('ORDERS_TABLE')),
-  inventory: dynamoInventoryStore(dynamoDb(), requireEnv('INVENTORY_TABLE')),
+  orders: dynamoOrderRepository(dynamoDb(), tables.orders),
+  ledger: dynamoOrderLedger(dynamoDb(), tables),
 };
 
-/** Workflow failure path: releases any reservation and marks the order FAILED. */
+/** Workflow failure path: gives back any stock the order holds and marks it FAILED. */
 export const handler = taskHandler(failOrderInputSchema, async ({ orderId, error }) => {
   const notification = await failOrder(deps, orderId, error?.Error ?? 'Unknown error');
-  countEvent('OrderFailed');
+  if (notification.type === 'ORDER_FAILED') countEvent('OrderFailed');
   return notification;
 });

@@ -1,32 +1,22 @@
-import {
-  dynamoDb,
-  dynamoInventoryStore,
-  dynamoOrderRepository,
-  logger,
-  parseOrThrow,
-  requireEnv,
-  restock,
-  sqsBatchHandler,
-  stepFunctions,
-  stepFunctionsWorkflow,
-  stockArrivalSchema,
-} from '@orders/shared';
+import { logger, parseOrThrow, receiveStock, requireEnv, stockArrivalSchema } from '@orders/shared';
+import { sqsBatchHandler } from '@orders/shared/batch';
+import { dynamoDb, dynamoInventory } from '@orders/shared/dynamodb';
 
-const deps = {
-  orders: dynamoOrderRepository(dynamoDb(), requireEnv('ORDERS_TABLE')),
-  inventory: dynamoInventoryStore(dynamoDb(), requireEnv('INVENTORY_TABLE')),
-  workflow: stepFunctionsWorkflow(stepFunctions(), requireEnv('STATE_MACHINE_ARN')),
-};
+const inventory = dynamoInventory(dynamoDb(), requireEnv('INVENTORY_TABLE'));
 
 /**
- * Stock arrivals queue: adds stock, then resumes the SKU's backordered orders oldest first.
- * A message that fails (a bad body, a dependency down) returns to the queue alone and, after
- * the queue's maxReceiveCount, moves to the dead-letter queue.
+ * Stock arrivals queue: adds each arrival's units, once per arrivalId. The SKU's backordered
+ * orders are resumed from the inventory table's stream (resume-backorders). A message that fails
+ * (a bad body, a dependency down) returns to the queue alone and, after the queue's
+ * maxReceiveCount, moves to the dead-letter queue.
  */
 export const handler = sqsBatchHandler(async (record) => {
   const arrival = parseOrThrow(stockArrivalSchema, parseBody(record.body));
-  const result = await restock(deps, arrival);
-  logger.info('Stock arrival processed', { ...arrival, ...result });
+  if (await receiveStock(inventory, arrival)) {
+    logger.info('Stock arrival applied', { ...arrival });
+  } else {
+    logger.info('Stock arrival already applied: duplicate ignored', { ...arrival });
+  }
 });
 
 function parseBody(body: string): unknown {

@@ -1,17 +1,16 @@
 import {
   countEvent,
-  dynamoDb,
-  dynamoInventoryStore,
-  dynamoOrderRepository,
   requireEnv,
   shipOrder,
   taskHandler,
   workflowTaskInputSchema,
 } from '@orders/shared';
+import { dynamoDb, dynamoOrderLedger, dynamoOrderRepository } from '@orders/shared/dynamodb';
 
+const tables = { orders: requireEnv('ORDERS_TABLE'), inventory: requireEnv('INVENTORY_TABLE') };
 const deps = {
-  orders: dynamoOrderRepository(dynamoDb(), requireEnv('ORDERS_TABLE')),
-  inventory: dynamoInventoryStore(dynamoDb(), requireEnv('INVENTORY_TABLE')),
+  orders: dynamoOrderRepository(dynamoDb(), tables.orders),
+  ledger: dynamoOrderLedger(dynamoDb(), tables),
 };
 
 /** Workflow task: commits the reservation and records the shipment. */

@@ -1,23 +1,20 @@
-import {
-  dynamoStreamBatchHandler,
-  logger,
-  newImageOf,
-  requireEnv,
-  startOrderWorkflow,
-  stepFunctions,
-  stepFunctionsWorkflow,
-} from '@orders/shared';
+import { logger, requireEnv, startOrderWorkflow } from '@orders/shared';
+import { dynamoStreamBatchHandler, newImageOf } from '@orders/shared/batch';
+import { stepFunctions, stepFunctionsWorkflow } from '@orders/shared/step-functions';
 
 const workflow = stepFunctionsWorkflow(stepFunctions(), requireEnv('STATE_MACHINE_ARN'));
 
 /**
- * Orders table stream: starts the order workflow for each new order. The event source mapping's
- * filter already passes only order INSERTs; the check here keeps the function correct without it.
+ * Orders table stream: starts the execution that drives an order, when it is stored (INSERT)
+ * and when a restock resumed it (BACKORDERED -> RESERVED, with a new execution name). The event
+ * source mapping's filter passes only those records; the check here keeps the function correct
+ * without it.
  */
 export const handler = dynamoStreamBatchHandler(async (record) => {
   const image = newImageOf(record);
-  if (record.eventName !== 'INSERT' || image?.type !== 'ORDER') return;
+  if (image?.type !== 'ORDER' || typeof image.executionName !== 'string') return;
+  if (record.eventName === 'MODIFY' && image.status !== 'RESERVED') return;
   const orderId = String(image.orderId);
-  await startOrderWorkflow(workflow, orderId);
-  logger.info('Order workflow started', { orderId });
+  await startOrderWorkflow(workflow, orderId, image.executionName);
+  logger.info('Order workflow started', { orderId, executionName: image.executionName });
 });

@@ -48,25 +48,53 @@ export class InvalidOrderStateError extends AppError {
 }
 
 /**
- * A dependency failed in a way that may pass (throttling, a timeout, a 5xx). The workflow retries
- * this error name with backoff; event sources retry the record.
+ * Stock of the SKU being backordered changed after the order was found short, so it may now be
+ * reservable: the workflow catches this error name and processes the order again.
+ */
+export class StockChangedError extends AppError {
+  override readonly name = 'StockChangedError';
+  readonly status = 409;
+}
+
+/**
+ * A dependency failed in a way that may pass (throttling, a timeout, a 5xx, a network error).
+ * The API answers 503 with Retry-After; the workflow retries this error name with backoff; event
+ * sources retry the record.
  */
 export class TransientError extends AppError {
   override readonly name = 'TransientError';
   readonly status = 503;
 }
 
+/** Error names of AWS services that say "try again later". */
 const TRANSIENT_AWS_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
   'RequestLimitExceeded',
+  'LimitExceededException',
   'InternalServerError',
+  'InternalFailure',
   'ServiceUnavailable',
   'TimeoutError',
+  'RequestTimeout',
   'TransactionConflictException',
+  'TransactionInProgressException',
 ]);
 
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+/** Node.js network error codes of a dependency that cannot be reached. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /** True when an error from the AWS SDK (or the network under it) is worth retrying. */
 export function isTransient(err: unknown): boolean {

@@ -1,28 +1,34 @@
 /**
- * The shared layer: domain, use cases, ports and adapters that every function uses, with the
- * AWS SDK clients and Powertools. Functions import only from here (`@orders/shared`); the layer
- * ships it as one bundled package in /opt/nodejs/node_modules.
+ * The shared layer's core, `@orders/shared`: the domain, the use cases and their ports, the error
+ * family, and the Lambda plumbing every function needs (logging, metrics, HTTP and task handlers).
+ * It loads no AWS client: those come with the layer's other modules, which a function imports only
+ * if it uses them (`@orders/shared/dynamodb`, `@orders/shared/step-functions`,
+ * `@orders/shared/batch`), so each function loads what it needs and nothing else.
  */
-export { dynamoInventoryStore } from './adapters/dynamodb-inventory';
-export { dynamoOrderRepository } from './adapters/dynamodb-orders';
-export { stepFunctionsWorkflow } from './adapters/step-functions';
-export { type StockArrival, stockArrivalSchema } from './domain/inventory';
+export { type StockArrival, type StockLevel, stockArrivalSchema } from './domain/inventory';
 export {
   createOrderRequestSchema,
   idempotencyKeySchema,
   listOrdersQuerySchema,
   type Order,
+  type OrderLine,
   type OrderNotification,
-  parseOrThrow,
+  type OrderStatus,
+  orderIdSchema,
+  RESTING_STATUSES,
+  type ReservedLine,
+  type Shipment,
+  TERMINAL_STATUSES,
   toPublicOrder,
 } from './domain/order';
+export { parseOrThrow, type Schema } from './domain/validation';
 export * from './errors';
 export type * from './ports';
-export { dynamoStreamBatchHandler, newImageOf, sqsBatchHandler } from './runtime/batch';
-export { dynamoDb, stepFunctions } from './runtime/clients';
-export { requireEnv } from './runtime/env';
+export { awsClientConfig, requireEnv } from './runtime/env';
 export { instrument } from './runtime/handler';
 export {
+  type Claims,
+  claimsOf,
   customerIdOf,
   errorResponse,
   type HttpEvent,
@@ -31,7 +37,7 @@ export {
   json,
   parseJsonBody,
 } from './runtime/http';
-export { countEvent, logger, metrics, tracer } from './runtime/observability';
+export { countEvent, logger, metrics } from './runtime/observability';
 export {
   backorderInputSchema,
   failOrderInputSchema,
@@ -41,5 +47,6 @@ export {
 export * from './use-cases/fulfilment';
 export { placeOrder } from './use-cases/place-order';
 export { getCustomerOrder, listCustomerOrders } from './use-cases/read-orders';
-export { restock, resumedExecutionName } from './use-cases/restock';
+export { type Rescue, reconcileOrders } from './use-cases/reconcile';
+export { receiveStock, resumeBackorders, resumedExecutionName } from './use-cases/restock';
 export { startOrderWorkflow } from './use-cases/start-workflow';

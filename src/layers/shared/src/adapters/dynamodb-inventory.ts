@@ -1,169 +1,200 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { OrderLine } from '../domain/order';
-import type { InventoryStore } from '../ports';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { TransientError, ValidationError } from '@orders/shared';
+import type { StockLevel } from '../domain/inventory';
+import type { Inventory } from '../ports';
+import { arrivalKey, stockKey } from './dynamodb-items';
 
-/** How many recent arrival ids each SKU remembers to recognise a redelivered message. */
-export const ARRIVAL_MEMORY = 100;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
- * Inventory table: one item per SKU, `{ sku, available, sold, reservations, recentArrivals }`.
- *
- * Reservations live on the stock item itself, as `reservations.<orderId> = quantity`, so taking
- * stock and recording who took it is one conditional UpdateItem: no transactions needed, and no
- * overselling however many orders race, because `available >= :qty` is checked atomically.
- * An order with several lines reserves them one by one and gives back what it took if a later
- * line is short (compensation); every write is conditional on the reservation's presence or
- * absence, so running any step twice changes nothing the second time.
+ * How long an arrival id is remembered: longer than a message can live in the queue (14 days)
+ * plus its dead-letter queue (14 days), so any redelivery or redrive finds it.
  */
-export function dynamoInventoryStore(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-): InventoryStore {
-  async function hasReservation(sku: string, orderId: string): Promise<boolean> {
-    const { Item } = await client.send(
-      new GetCommand({
-        TableName: tableName,
-        Key: { sku },
-        ConsistentRead: true,
-        ProjectionExpression: 'reservations.#order',
-        ExpressionAttributeNames: { '#order': orderId },
-      }),
-    );
-    return Item?.reservations?.[orderId] !== undefined;
+export const ARRIVAL_MEMORY_DAYS = 30;
+
+/** At most this many shards per SKU: a transaction holds up to 100 actions. */
+export const MAX_SHARDS = 32;
+
+/**
+ * Stock on DynamoDB: one small item per stock shard of a SKU, and one item per stock arrival
+ * applied (with a time to live), so no item grows with orders in flight or with arrivals.
+ * An arrival is applied once per `arrivalId`: the arrival's item is put on condition it does not
+ * exist, in the same transaction that adds the units. A SKU is known once its first stock item
+ * exists (its first arrival creates it, with no units if need be).
+ */
+export function dynamoInventory(client: DynamoDBDocumentClient, tableName: string): Inventory {
+  async function readShards(sku: string, shards: number) {
+    const keys = Array.from({ length: shards }, (_, shard) => stockKey(sku, shard));
+    const found = new Map<string, Record<string, unknown>>();
+    let pending: Array<Record<string, unknown>> = keys;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt === 5) throw new TransientError(`Stock of ${sku}: reads left unprocessed`);
+      const { Responses, UnprocessedKeys } = await client.send(
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } },
+        }),
+      );
+      for (const item of Responses?.[tableName] ?? []) found.set(String(item.pk), item);
+      pending = UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+    return keys.map((key) => found.get(key.pk));
   }
 
-  /** Runs a conditional update; false when its condition did not hold. */
-  async function conditionally(command: UpdateCommand): Promise<boolean> {
+  async function shardCount(sku: string): Promise<number | undefined> {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: stockKey(sku), ConsistentRead: true }),
+    );
+    return Item ? Number(Item.shards ?? 1) : undefined;
+  }
+
+  async function transact(items: TransactItem[]): Promise<string[] | undefined> {
     try {
-      await client.send(command);
-      return true;
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      return undefined;
     } catch (err: unknown) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+      if (codes.some((c) => c !== 'None' && c !== 'ConditionalCheckFailed')) {
+        throw new TransientError(`Transaction cancelled: ${codes.join(', ')}`, { cause: err });
+      }
+      return codes;
     }
   }
 
-  async function releaseLine(orderId: string, sku: string): Promise<void> {
-    // Reads the reserved quantity first: an update expression cannot add a map value to a number
-    // and remove it in one go. The condition makes a concurrent double release harmless.
-    const { Item } = await client.send(
-      new GetCommand({ TableName: tableName, Key: { sku }, ConsistentRead: true }),
-    );
-    const quantity = Item?.reservations?.[orderId];
-    if (quantity === undefined) return;
-    await conditionally(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { sku },
-        UpdateExpression: 'SET available = available + :qty REMOVE reservations.#order',
-        ConditionExpression: 'reservations.#order = :qty',
-        ExpressionAttributeNames: { '#order': orderId },
-        ExpressionAttributeValues: { ':qty': quantity },
-      }),
-    );
-  }
-
-  async function available(sku: string): Promise<number> {
-    const { Item } = await client.send(
-      new GetCommand({ TableName: tableName, Key: { sku }, ConsistentRead: true }),
-    );
-    return typeof Item?.available === 'number' ? Item.available : 0;
-  }
-
-  const release: InventoryStore['release'] = async (orderId, lines) => {
-    for (const { sku } of lines) await releaseLine(orderId, sku);
-  };
-
   return {
-    async reserve(orderId, lines: OrderLine[]) {
-      const taken: OrderLine[] = [];
-      for (const line of lines) {
-        const ok = await conditionally(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { sku: line.sku },
-            UpdateExpression: 'SET available = available - :qty, reservations.#order = :qty',
-            ConditionExpression: 'available >= :qty AND attribute_not_exists(reservations.#order)',
-            ExpressionAttributeNames: { '#order': orderId },
-            ExpressionAttributeValues: { ':qty': line.quantity },
-          }),
-        );
-        if (ok || (await hasReservation(line.sku, orderId))) {
-          taken.push(line);
-          continue;
+    async catalogue(skus) {
+      const known = new Map<string, number>();
+      for (let i = 0; i < skus.length; i += 100) {
+        let pending: Array<Record<string, unknown>> = skus
+          .slice(i, i + 100)
+          .map((s) => stockKey(s));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt === 5) throw new TransientError('SKU look-ups left unprocessed');
+          const { Responses, UnprocessedKeys } = await client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [tableName]: {
+                  Keys: pending,
+                  ProjectionExpression: 'sku, #shards',
+                  ExpressionAttributeNames: { '#shards': 'shards' },
+                },
+              },
+            }),
+          );
+          for (const item of Responses?.[tableName] ?? []) {
+            known.set(String(item.sku), Number(item.shards ?? 1));
+          }
+          pending = UnprocessedKeys?.[tableName]?.Keys ?? [];
         }
-        // Short on this line: give back what this order holds and report every short SKU.
-        await release(orderId, taken);
-        const missingSkus = [line.sku];
-        for (const rest of lines.slice(lines.indexOf(line) + 1)) {
-          if ((await available(rest.sku)) < rest.quantity) missingSkus.push(rest.sku);
-        }
-        return { reserved: false, missingSkus };
       }
-      return { reserved: true };
+      return known;
     },
 
-    async commit(orderId, lines) {
-      for (const { sku } of lines) {
-        const { Item } = await client.send(
-          new GetCommand({ TableName: tableName, Key: { sku }, ConsistentRead: true }),
-        );
-        const quantity = Item?.reservations?.[orderId];
-        if (quantity === undefined) continue; // committed already
-        await conditionally(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { sku },
-            UpdateExpression:
-              'SET sold = if_not_exists(sold, :zero) + :qty REMOVE reservations.#order',
-            ConditionExpression: 'reservations.#order = :qty',
-            ExpressionAttributeNames: { '#order': orderId },
-            ExpressionAttributeValues: { ':qty': quantity, ':zero': 0 },
-          }),
-        );
-      }
-    },
-
-    release,
-
-    async addStock(sku, quantity, arrivalId) {
-      const applied = await conditionally(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { sku },
-          UpdateExpression: [
-            'SET available = if_not_exists(available, :zero) + :qty',
-            'sold = if_not_exists(sold, :zero)',
-            'reservations = if_not_exists(reservations, :empty)',
-            'recentArrivals = list_append(if_not_exists(recentArrivals, :none), :arrival)',
-          ].join(', '),
-          ConditionExpression: 'NOT contains(recentArrivals, :id)',
-          ExpressionAttributeValues: {
-            ':zero': 0,
-            ':qty': quantity,
-            ':empty': {},
-            ':none': [],
-            ':arrival': [arrivalId],
-            ':id': arrivalId,
-          },
-        }),
+    async receive(arrival, now) {
+      const shards = (await shardCount(arrival.sku)) ?? 1;
+      // The units are spread evenly over the shards, the first ones taking the remainder.
+      const shares = Array.from(
+        { length: shards },
+        (_, shard) =>
+          Math.floor(arrival.quantity / shards) + (shard < arrival.quantity % shards ? 1 : 0),
       );
-      if (applied) {
-        // Forget the oldest arrival ids; failing here only keeps the list a little longer.
-        await conditionally(
-          new UpdateCommand({
+      const expiresAt = Math.floor(now.getTime() / 1000) + ARRIVAL_MEMORY_DAYS * 86_400;
+      const codes = await transact([
+        {
+          Put: {
             TableName: tableName,
-            Key: { sku },
-            UpdateExpression: 'REMOVE recentArrivals[0]',
-            ConditionExpression: 'size(recentArrivals) > :max',
-            ExpressionAttributeValues: { ':max': ARRIVAL_MEMORY },
+            Item: {
+              ...arrivalKey(arrival.arrivalId),
+              sku: arrival.sku,
+              quantity: arrival.quantity,
+              receivedAt: now.toISOString(),
+              expiresAt,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...shares.map(
+          (units, shard): TransactItem => ({
+            Update: {
+              TableName: tableName,
+              Key: stockKey(arrival.sku, shard),
+              UpdateExpression:
+                'SET sku = :sku, #shard = :shard, available = if_not_exists(available, :zero) + :units, received = if_not_exists(received, :zero) + :units',
+              // SHARD is one of DynamoDB's reserved words.
+              ExpressionAttributeNames: { '#shard': 'shard' },
+              ExpressionAttributeValues: {
+                ':sku': arrival.sku,
+                ':shard': shard,
+                ':units': units,
+                ':zero': 0,
+              },
+            },
           }),
-        );
-      }
-      return applied;
+        ),
+      ]);
+      return codes === undefined;
     },
 
-    available,
+    async stock(sku): Promise<StockLevel | undefined> {
+      const shards = await shardCount(sku);
+      if (shards === undefined) return undefined;
+      const items = await readShards(sku, shards);
+      const sum = (name: string) => items.reduce((n, item) => n + Number(item?.[name] ?? 0), 0);
+      return { sku, available: sum('available'), received: sum('received'), shards };
+    },
+
+    async split(sku, shards) {
+      if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
+        throw new ValidationError([
+          { field: 'shards', message: `must be a whole number from 1 to ${MAX_SHARDS}` },
+        ]);
+      }
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = await shardCount(sku);
+        if (current === undefined)
+          throw new ValidationError([{ field: 'sku', message: 'is not a known SKU' }]);
+        if (shards <= current) return;
+        // Move units so every shard holds an even share, on condition no one changed the stock
+        // meanwhile; `received` stays where it was (conservation holds per SKU, over all shards).
+        const items = await readShards(sku, current);
+        const levels = items.map((item) => Number(item?.available ?? 0));
+        const total = levels.reduce((a, b) => a + b, 0);
+        const target = (shard: number) =>
+          Math.floor(total / shards) + (shard < total % shards ? 1 : 0);
+        const codes = await transact(
+          Array.from({ length: shards }, (_, shard): TransactItem => {
+            const existing = shard < current;
+            return {
+              Update: {
+                TableName: tableName,
+                Key: stockKey(sku, shard),
+                UpdateExpression: `SET sku = :sku, #shard = :shard, available = :available${existing ? '' : ', received = :zero'}${shard === 0 ? ', #shards = :shards' : ''}`,
+                ConditionExpression: existing ? 'available = :seen' : 'attribute_not_exists(pk)',
+                ExpressionAttributeNames: {
+                  '#shard': 'shard',
+                  ...(shard === 0 ? { '#shards': 'shards' } : {}),
+                },
+                ExpressionAttributeValues: {
+                  ':sku': sku,
+                  ':shard': shard,
+                  ':available': target(shard),
+                  ...(existing ? { ':seen': levels[shard] } : { ':zero': 0 }),
+                  ...(shard === 0 ? { ':shards': shards } : {}),
+                },
+              },
+            };
+          }),
+        );
+        if (codes === undefined) return;
+      }
+      throw new TransientError(`Stock of ${sku} kept changing while it was being split`);
+    },
   };
 }

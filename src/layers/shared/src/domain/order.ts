@@ -1,46 +1,116 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { type FieldIssue, ValidationError } from '../errors';
+import { iso31661Alpha2ToAlpha3 } from 'iso-3166/1-a2-to-1-a3.js';
+import * as z from 'zod/mini';
 
 export const ORDER_STATUSES = ['PENDING', 'RESERVED', 'BACKORDERED', 'SHIPPED', 'FAILED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/**
+ * Where the workflow leaves an order: shipped, failed, or waiting for stock (the workflow has run
+ * to its end and told the customer; a stock arrival may resume it later).
+ */
+export const RESTING_STATUSES: readonly OrderStatus[] = ['BACKORDERED', 'SHIPPED', 'FAILED'];
+/** Statuses an order never leaves. */
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['SHIPPED', 'FAILED'];
+
 export const skuSchema = z
   .string()
-  .regex(/^[A-Z0-9][A-Z0-9-]{0,31}$/, 'must be 1-32 upper-case letters, digits or dashes');
+  .check(z.regex(/^[A-Z0-9][A-Z0-9-]{0,31}$/, 'must be 1-32 upper-case letters, digits or dashes'));
 
 export const orderLineSchema = z.strictObject({
   sku: skuSchema,
-  quantity: z.number().int('must be a whole number').min(1).max(100),
+  quantity: z.int().check(z.minimum(1), z.maximum(100)),
 });
 export type OrderLine = z.infer<typeof orderLineSchema>;
 
+/** Control characters and line separators have no place in an address label. */
+const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}]/u;
+
+function addressText(max: number) {
+  return z.string().check(
+    z.trim(),
+    z.minLength(1, 'is required'),
+    z.maxLength(max),
+    z.refine((text) => !CONTROL.test(text), 'must not contain control characters'),
+  );
+}
+
+/** ISO 3166-1 alpha-2 codes of assigned countries, from the `iso-3166` package's list. */
+const COUNTRIES = new Set(Object.keys(iso31661Alpha2ToAlpha3));
+
 export const shippingAddressSchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  line1: z.string().trim().min(1).max(200),
-  city: z.string().trim().min(1).max(100),
-  postalCode: z.string().trim().min(1).max(20),
-  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "DE"'),
+  name: addressText(100),
+  line1: addressText(200),
+  city: addressText(100),
+  postalCode: addressText(20),
+  country: z
+    .string()
+    .check(
+      z.refine(
+        (code) => COUNTRIES.has(code),
+        'must be an ISO 3166-1 alpha-2 country code such as "DE"',
+      ),
+    ),
 });
 export type ShippingAddress = z.infer<typeof shippingAddressSchema>;
 
 /** The body of `POST /orders`. */
 export const createOrderRequestSchema = z.strictObject({
-  items: z
-    .array(orderLineSchema)
-    .min(1)
-    .max(25)
-    .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, {
-      message: 'must not list the same sku twice',
-    }),
+  items: z.array(orderLineSchema).check(
+    z.minLength(1),
+    z.maxLength(25),
+    z.refine(
+      (items) => new Set(items.map((i) => i.sku)).size === items.length,
+      'must not list the same sku twice',
+    ),
+  ),
   shippingAddress: shippingAddressSchema,
 });
 export type CreateOrderRequest = z.infer<typeof createOrderRequestSchema>;
+
+/** Order ids are UUIDs: random (version 4) or derived from an Idempotency-Key (version 8). */
+export const orderIdSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[48][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      'must be an order id',
+    ),
+  );
+
+export const idempotencyKeySchema = z
+  .string()
+  .check(
+    z.regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters without spaces'),
+  );
+
+/** The query string of `GET /orders` (API Gateway hands every value over as a string). */
+export const listOrdersQuerySchema = z.strictObject({
+  limit: z.optional(
+    z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'must be a whole number from 1 to 100')),
+  ),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+});
+
+/** Orders per page of `GET /orders` when the query names no limit. */
+export const DEFAULT_PAGE_SIZE = 20;
 
 export interface Shipment {
   carrier: string;
   trackingId: string;
   shippedAt: string;
+}
+
+/** The stock an order holds: taken from which stock item of each SKU (see the inventory design). */
+export interface Reservation {
+  /** HELD while the order is RESERVED; COMMITTED once shipped; RELEASED when given back. */
+  state: 'HELD' | 'COMMITTED' | 'RELEASED';
+  lines: ReservedLine[];
+}
+
+export interface ReservedLine extends OrderLine {
+  /** The stock shard the units came from (0 unless the SKU's stock is split). */
+  shard: number;
 }
 
 export interface Order {
@@ -53,10 +123,20 @@ export interface Order {
   updatedAt: string;
   /** Hash of the request that created the order, to recognise an idempotent retry. */
   requestHash: string;
+  /** How many stock shards each SKU had when the order was placed, for SKUs with more than one. */
+  stockShards?: Record<string, number>;
+  /** The workflow execution that drives the order now. */
+  executionName: string;
+  reservation?: Reservation;
   /** SKUs that were out of stock when the order was backordered. */
   missingSkus?: string[];
   shipment?: Shipment;
   failureReason?: string;
+  /** How many times the reconciler had to rescue the order's workflow, and when it last did. */
+  rescues?: number;
+  rescuedAt?: string;
+  /** Read-only, set by the repository: whether the order's workflow still has work to do. */
+  inFlight?: boolean;
 }
 
 /** The view of an order that its customer may see. */
@@ -72,31 +152,6 @@ export function toPublicOrder(order: Order) {
     ...(order.shipment ? { shipment: order.shipment } : {}),
   };
 }
-
-/** Turns zod issues into the `{ field, message }` list a 400 answer carries. */
-export function toFieldIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)',
-    message: issue.message,
-  }));
-}
-
-/** Parses with a schema, throwing a ValidationError that names every field at fault. */
-export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, prefix = ''): T {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new ValidationError(toFieldIssues(result.error, prefix));
-  return result.data;
-}
-
-/** The query string of `GET /orders`. */
-export const listOrdersQuerySchema = z.object({
-  limit: z.coerce.number().int('must be a whole number').min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
-});
-
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters without spaces');
 
 /**
  * The order id for a request. With an Idempotency-Key the id is derived from the customer and the

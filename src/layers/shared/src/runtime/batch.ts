@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { instrument } from '@orders/shared';
 import type {
   Context,
   DynamoDBRecord,
@@ -9,7 +10,6 @@ import type {
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
-import { instrument } from './handler';
 
 /**
  * Handlers for the event sources that deliver batches. Each record is handled on its own and
@@ -37,5 +37,11 @@ export function dynamoStreamBatchHandler(
 /** The new image of a stream record as a plain object, or undefined if the record has none. */
 export function newImageOf(record: DynamoDBRecord): Record<string, unknown> | undefined {
   const image = record.dynamodb?.NewImage;
+  return image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
+}
+
+/** The old image of a stream record (NEW_AND_OLD_IMAGES streams), or undefined. */
+export function oldImageOf(record: DynamoDBRecord): Record<string, unknown> | undefined {
+  const image = record.dynamodb?.OldImage;
   return image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
 }

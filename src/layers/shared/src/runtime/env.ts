@@ -9,3 +9,10 @@ export function requireEnv(name: string): string {
   }
   return value;
 }
+
+/**
+ * What every AWS SDK client here is created with. A dependency that cannot be reached fails a
+ * call within the connection timeout (the API answers 503, the workflow retries) instead of
+ * holding the function until its own timeout.
+ */
+export const awsClientConfig = { requestHandler: { connectionTimeout: 2000 } } as const;

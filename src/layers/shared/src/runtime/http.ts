@@ -1,16 +1,29 @@
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { z } from 'zod';
-import { parseOrThrow } from '../domain/order';
-import { AppError, UnauthorizedError, ValidationError } from '../errors';
+import { parseOrThrow, type Schema } from '../domain/validation';
+import { AppError, isTransient, UnauthorizedError, ValidationError } from '../errors';
 import { instrument } from './handler';
 import { logger } from './observability';
 
-export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+/** Claims as API Gateway hands them over: every value a string. */
+export type Claims = Record<string, string>;
+
+/**
+ * An HTTP API request (payload format 2.0) that passed the API's authorizer: the JWT authorizer
+ * (claims in `authorizer.jwt.claims`) or the Lambda authorizer this project offers for
+ * `sam local start-api` (the same claims as its context, in `authorizer.lambda`).
+ */
+export type HttpEvent =
+  | APIGatewayProxyEventV2WithJWTAuthorizer
+  | APIGatewayProxyEventV2WithLambdaAuthorizer<Claims>;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** Seconds a client is asked to wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 2;
 
 /** A JSON response. */
 export function json(
@@ -25,15 +38,27 @@ export function json(
   };
 }
 
-/** The caller's id: the `sub` claim the JWT authorizer verified. Never taken from the body. */
+/** The verified claims of the caller's token, whichever authorizer checked it; {} without one. */
+export function claimsOf(event: HttpEvent): Claims {
+  const authorizer = event.requestContext.authorizer as
+    | { jwt?: { claims?: Record<string, unknown> }; lambda?: Record<string, unknown> }
+    | undefined;
+  const claims = authorizer?.jwt?.claims ?? authorizer?.lambda ?? {};
+  return Object.fromEntries(Object.entries(claims).map(([k, v]) => [k, String(v)]));
+}
+
+/** The caller's id: the `sub` claim the authorizer verified. Never taken from the body. */
 export function customerIdOf(event: HttpEvent): string {
-  const sub = event.requestContext.authorizer?.jwt?.claims?.sub;
-  if (typeof sub !== 'string' || sub === '') throw new UnauthorizedError('Unauthorized');
+  const sub = claimsOf(event).sub;
+  if (sub === undefined || sub === '') throw new UnauthorizedError('Unauthorized');
   return sub;
 }
 
-/** Parses the JSON body (base64 or not) against a schema; a bad body is a 400 naming fields. */
-export function parseJsonBody<T>(event: HttpEvent, schema: z.ZodType<T>): T {
+/**
+ * Parses the JSON body (base64 or not) against a schema.
+ * @throws ValidationError naming `body`, or every field at fault
+ */
+export function parseJsonBody<T>(event: HttpEvent, schema: Schema<T>): T {
   if (!event.body) throw new ValidationError([{ field: 'body', message: 'is required' }]);
   const text = event.isBase64Encoded
     ? Buffer.from(event.body, 'base64').toString('utf8')
@@ -47,7 +72,11 @@ export function parseJsonBody<T>(event: HttpEvent, schema: z.ZodType<T>): T {
   return parseOrThrow(schema, data);
 }
 
-/** Maps an error to the answer the client sees: 4xx say what is wrong, 5xx say nothing inside. */
+/**
+ * Maps an error to the answer the client sees: 4xx say what is wrong; a dependency that is down,
+ * slow or throttling is a 503 with Retry-After; anything else is a bug, a 500 that says nothing
+ * about the inside.
+ */
 export function errorResponse(err: unknown): HttpResult {
   if (err instanceof AppError && err.status < 500) {
     if (err.status === 401) return json(401, { message: 'Unauthorized' });
@@ -55,6 +84,14 @@ export function errorResponse(err: unknown): HttpResult {
       message: err.message,
       ...(err instanceof ValidationError ? { errors: err.issues } : {}),
     });
+  }
+  if (isTransient(err)) {
+    logger.warn('Dependency unavailable', { error: err as Error });
+    return json(
+      503,
+      { message: 'Service unavailable, please retry' },
+      { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    );
   }
   logger.error('Request failed', { error: err as Error });
   return json(500, { message: 'Internal server error' });

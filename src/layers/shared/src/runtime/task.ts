@@ -1,21 +1,24 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import { parseOrThrow } from '../domain/order';
+import * as z from 'zod/mini';
+import { orderIdSchema } from '../domain/order';
+import { parseOrThrow, type Schema } from '../domain/validation';
 import { classifyErrors } from '../errors';
 import { instrument } from './handler';
 import { logger } from './observability';
 
 /** The input every workflow task receives: the state machine passes the order id along. */
-export const workflowTaskInputSchema = z.object({ orderId: z.string().min(1) });
+export const workflowTaskInputSchema = z.object({ orderId: orderIdSchema });
 
 /** Backorder's input: the order and the SKUs ProcessOrder found short. */
-export const backorderInputSchema = workflowTaskInputSchema.extend({
-  missingSkus: z.array(z.string()).default([]),
+export const backorderInputSchema = z.object({
+  orderId: orderIdSchema,
+  missingSkus: z._default(z.array(z.string()), []),
 });
 
 /** The failure path's input: the order and the error the Catch caught (`ResultPath: $.error`). */
-export const failOrderInputSchema = workflowTaskInputSchema.extend({
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+export const failOrderInputSchema = z.object({
+  orderId: z.string().check(z.minLength(1)),
+  error: z.optional(z.object({ Error: z.string(), Cause: z.optional(z.string()) })),
 });
 
 /**
@@ -23,7 +26,7 @@ export const failOrderInputSchema = workflowTaskInputSchema.extend({
  * transient dependency failures as `TransientError`, the error name the workflow retries.
  */
 export function taskHandler<T extends { orderId: string }, R>(
-  schema: z.ZodType<T>,
+  schema: Schema<T>,
   handle: (input: T, context: Context) => Promise<R>,
 ): (event: unknown, context: Context) => Promise<R> {
   return instrument(async (event: unknown, context: Context) => {

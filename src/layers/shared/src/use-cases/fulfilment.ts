@@ -1,20 +1,39 @@
 import type { Order, OrderNotification, Shipment } from '../domain/order';
-import { InvalidOrderStateError, NotFoundError } from '../errors';
-import type { InventoryStore, OrderRepository } from '../ports';
+import { InvalidOrderStateError, NotFoundError, StockChangedError } from '../errors';
+import type { OrderLedger, OrderRepository } from '../ports';
 
 /**
- * The workflow's steps. Step Functions retries tasks, so each step is idempotent: it reads the
- * order's status first and, when the step already happened, returns what it returned then.
+ * The workflow's steps. Step Functions retries a task, Express workflows may run one twice, and a
+ * rescued order gets a new execution, so every step is safe to run again and alongside any other
+ * step: it reads the order, decides from its status, and asks the ledger for a change that only
+ * happens if the order is still as it was read. When another attempt got there first, the ledger
+ * hands back the order as it is now and the step decides again from that.
  */
 export interface Fulfilment {
-  orders: OrderRepository;
-  inventory: InventoryStore;
+  orders: Pick<OrderRepository, 'get'>;
+  ledger: OrderLedger;
 }
 
-async function load(orders: OrderRepository, orderId: string): Promise<Order> {
+/** How many times a step re-decides after losing a race before calling the state invalid. */
+const MAX_DECISIONS = 5;
+
+async function load(orders: Fulfilment['orders'], orderId: string): Promise<Order> {
   const order = await orders.get(orderId);
   if (!order) throw new NotFoundError(`Order ${orderId} not found`);
   return order;
+}
+
+/** Runs `decide` on the order, and again on the order as it is now each time the step lost a race. */
+async function decideOn<T>(
+  order: Order,
+  decide: (order: Order) => Promise<{ result: T } | { moved: Order }>,
+): Promise<T> {
+  for (let decisions = 0; decisions < MAX_DECISIONS; decisions++) {
+    const next = await decide(order);
+    if ('result' in next) return next.result;
+    order = next.moved;
+  }
+  throw new InvalidOrderStateError(`Order ${order.orderId} kept changing under this step`);
 }
 
 export interface ProcessOrderResult {
@@ -23,37 +42,29 @@ export interface ProcessOrderResult {
   missingSkus: string[];
 }
 
-/** Reserves stock for every line, all or nothing, and records the outcome on the order. */
+/** Reserves stock for every line, all or nothing. */
 export async function processOrder(
-  { orders, inventory }: Fulfilment,
+  { orders, ledger }: Fulfilment,
   orderId: string,
+  now = new Date(),
 ): Promise<ProcessOrderResult> {
-  const order = await load(orders, orderId);
-  switch (order.status) {
-    case 'RESERVED':
-    case 'SHIPPED':
-      return { orderId, inStock: true, missingSkus: [] };
-    case 'BACKORDERED':
-      return { orderId, inStock: false, missingSkus: order.missingSkus ?? [] };
-    case 'FAILED':
-      throw new InvalidOrderStateError(`Order ${orderId} has failed and cannot be processed`);
-    case 'PENDING':
-      break;
-  }
-
-  const result = await inventory.reserve(orderId, order.items);
-  if (!result.reserved) return { orderId, inStock: false, missingSkus: result.missingSkus };
-
-  const reserved = await orders.transition(orderId, ['PENDING'], 'RESERVED');
-  if (!reserved) {
-    // Someone else moved the order on meanwhile (a concurrent retry); trust what it recorded.
-    const current = await load(orders, orderId);
-    if (current.status !== 'RESERVED' && current.status !== 'SHIPPED') {
-      await inventory.release(orderId, order.items);
-      throw new InvalidOrderStateError(`Order ${orderId} is ${current.status}, not reservable`);
+  return decideOn<ProcessOrderResult>(await load(orders, orderId), async (order) => {
+    switch (order.status) {
+      case 'RESERVED':
+      case 'SHIPPED':
+        return { result: { orderId, inStock: true, missingSkus: [] } };
+      case 'BACKORDERED':
+        return { result: { orderId, inStock: false, missingSkus: order.missingSkus ?? [] } };
+      case 'FAILED':
+        throw new InvalidOrderStateError(`Order ${orderId} has failed and cannot be processed`);
+      case 'PENDING': {
+        const reserved = await ledger.reserve(order, now);
+        if (reserved.outcome === 'moved') return { moved: reserved.order };
+        const missingSkus = reserved.outcome === 'short' ? reserved.missingSkus : [];
+        return { result: { orderId, inStock: reserved.outcome === 'reserved', missingSkus } };
+      }
     }
-  }
-  return { orderId, inStock: true, missingSkus: [] };
+  });
 }
 
 /** A deterministic tracking id: shipping the same order twice yields the same shipment. */
@@ -65,7 +76,7 @@ function shipmentFor(order: Order, now: Date): Shipment {
   };
 }
 
-function shippedNotification(order: Order): OrderNotification {
+export function shippedNotification(order: Order): OrderNotification {
   return {
     type: 'ORDER_SHIPPED',
     orderId: order.orderId,
@@ -78,72 +89,97 @@ function shippedNotification(order: Order): OrderNotification {
 
 /** Commits the reservation and records the shipment. */
 export async function shipOrder(
-  { orders, inventory }: Fulfilment,
+  { orders, ledger }: Fulfilment,
   orderId: string,
   now = new Date(),
 ): Promise<OrderNotification> {
-  const order = await load(orders, orderId);
-  if (order.status === 'SHIPPED') return shippedNotification(order);
-  if (order.status !== 'RESERVED') {
-    throw new InvalidOrderStateError(`Order ${orderId} is ${order.status}, not RESERVED`);
-  }
-  await inventory.commit(orderId, order.items);
-  const shipped = await orders.transition(orderId, ['RESERVED'], 'SHIPPED', {
-    shipment: shipmentFor(order, now),
+  return decideOn<OrderNotification>(await load(orders, orderId), async (order) => {
+    if (order.status === 'SHIPPED') return { result: shippedNotification(order) };
+    if (order.status !== 'RESERVED') {
+      throw new InvalidOrderStateError(`Order ${orderId} is ${order.status}, not RESERVED`);
+    }
+    const shipped = await ledger.ship(order, shipmentFor(order, now), now);
+    return shipped.outcome === 'done'
+      ? { result: shippedNotification(shipped.order) }
+      : { moved: shipped.order };
   });
-  return shippedNotification(shipped ?? (await load(orders, orderId)));
 }
 
-/** Marks the order BACKORDERED and indexes it under each missing SKU for the restock trigger. */
-export async function backorderOrder(
-  { orders }: Pick<Fulfilment, 'orders'>,
-  orderId: string,
-  missingSkus: string[],
-): Promise<OrderNotification> {
-  const order = await load(orders, orderId);
-  if (order.status !== 'PENDING' && order.status !== 'BACKORDERED') {
-    throw new InvalidOrderStateError(`Order ${orderId} is ${order.status}, cannot backorder`);
-  }
-  const skus = missingSkus.length > 0 ? missingSkus : order.items.map((i) => i.sku);
-  const backordered =
-    (await orders.transition(orderId, ['PENDING', 'BACKORDERED'], 'BACKORDERED', {
-      missingSkus: skus,
-    })) ?? (await load(orders, orderId));
-  // After the status change, so a retry after a crash here still writes the index.
-  await orders.addBackorders(backordered, skus);
+function backorderedNotification(order: Order): OrderNotification {
+  const skus = order.missingSkus ?? [];
   return {
     type: 'ORDER_BACKORDERED',
-    orderId,
+    orderId: order.orderId,
     customerId: order.customerId,
     status: 'BACKORDERED',
-    message: `Your order ${orderId} is waiting for stock of ${skus.join(', ')}.`,
+    message: `Your order ${order.orderId} is waiting for stock of ${skus.join(', ')}.`,
     missingSkus: skus,
   };
 }
 
-/** The failure path: give back any reservation and mark the order FAILED (unless it shipped). */
-export async function failOrder(
-  { orders, inventory }: Fulfilment,
+/**
+ * Marks the order BACKORDERED and queues it under each of its SKUs for the next restock.
+ * @throws StockChangedError when stock of a missing SKU arrived since the order was found short
+ *   (or the order got its stock meanwhile): the workflow then processes the order again
+ */
+export async function backorderOrder(
+  { orders, ledger }: Fulfilment,
   orderId: string,
-  reason: string,
+  missingSkus: string[],
+  now = new Date(),
 ): Promise<OrderNotification> {
-  const order = await orders.get(orderId);
-  if (!order) {
-    return { type: 'ORDER_FAILED', orderId, status: 'FAILED', message: reason };
-  }
-  if (order.status === 'SHIPPED') {
-    throw new InvalidOrderStateError(`Order ${orderId} has shipped and cannot fail`);
-  }
-  await inventory.release(orderId, order.items);
-  await orders.removeBackorders(order);
-  await orders.transition(orderId, ['PENDING', 'RESERVED', 'BACKORDERED', 'FAILED'], 'FAILED', {
-    failureReason: reason,
+  return decideOn<OrderNotification>(await load(orders, orderId), async (order) => {
+    switch (order.status) {
+      case 'BACKORDERED':
+        return { result: backorderedNotification(order) };
+      case 'RESERVED':
+      case 'SHIPPED':
+        throw new StockChangedError(`Order ${orderId} got its stock meanwhile`);
+      case 'FAILED':
+        throw new InvalidOrderStateError(`Order ${orderId} has failed and cannot be backordered`);
+      case 'PENDING': {
+        const skus = missingSkus.length > 0 ? missingSkus : order.items.map((i) => i.sku);
+        const backordered = await ledger.backorder(order, skus, now);
+        if (backordered.outcome === 'moved') return { moved: backordered.order };
+        if (backordered.outcome === 'stock-changed') {
+          throw new StockChangedError(`Stock of ${skus[0]} arrived for order ${orderId}`);
+        }
+        return { result: backorderedNotification(backordered.order) };
+      }
+    }
   });
+}
+
+function failedNotification(order: Pick<Order, 'orderId' | 'customerId'>): OrderNotification {
   return {
     type: 'ORDER_FAILED',
-    orderId,
+    orderId: order.orderId,
     customerId: order.customerId,
     status: 'FAILED',
-    message: `We could not process your order ${orderId}. It has been cancelled.`,
+    message: `We could not process your order ${order.orderId}. It has been cancelled.`,
   };
+}
+
+/**
+ * The failure path: gives back any stock the order holds and marks it FAILED. An order that
+ * shipped meanwhile stays shipped, and the customer is told that instead.
+ */
+export async function failOrder(
+  { orders, ledger }: Fulfilment,
+  orderId: string,
+  reason: string,
+  now = new Date(),
+): Promise<OrderNotification> {
+  const found = await orders.get(orderId);
+  if (!found) {
+    return { type: 'ORDER_FAILED', orderId, status: 'FAILED', message: reason };
+  }
+  return decideOn<OrderNotification>(found, async (order) => {
+    if (order.status === 'SHIPPED') return { result: shippedNotification(order) };
+    if (order.status === 'FAILED') return { result: failedNotification(order) };
+    const failed = await ledger.fail(order, reason, now);
+    return failed.outcome === 'done'
+      ? { result: failedNotification(failed.order) }
+      : { moved: failed.order };
+  });
 }

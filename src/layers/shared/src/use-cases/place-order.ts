@@ -1,6 +1,11 @@
 import { type CreateOrderRequest, type Order, orderIdFor, requestHash } from '../domain/order';
-import { IdempotencyConflictError } from '../errors';
-import type { OrderRepository } from '../ports';
+import { IdempotencyConflictError, ValidationError } from '../errors';
+import type { Inventory, OrderRepository } from '../ports';
+
+export interface Ordering {
+  orders: Pick<OrderRepository, 'create' | 'get'>;
+  inventory: Pick<Inventory, 'catalogue'>;
+}
 
 export interface PlaceOrderInput {
   customerId: string;
@@ -17,15 +22,26 @@ export interface PlaceOrderResult {
 
 /**
  * Stores a new order as PENDING. The workflow starts from the table's stream, so accepting the
- * order is one conditional write. With an Idempotency-Key the order id is derived from it: a
- * retry finds the order the first request made and answers with it.
+ * order is one conditional write (after one read that checks every SKU is known). With an
+ * Idempotency-Key the order id is derived from it: a retry finds the order the first request made
+ * and answers with it.
+ * @throws ValidationError naming `items.N.sku` for each SKU the inventory does not know
+ * @throws IdempotencyConflictError when the key was used for another body
  */
 export async function placeOrder(
-  orders: OrderRepository,
+  { orders, inventory }: Ordering,
   { customerId, request, idempotencyKey, now = new Date() }: PlaceOrderInput,
 ): Promise<PlaceOrderResult> {
+  const catalogue = await inventory.catalogue(request.items.map((i) => i.sku));
+  const unknown = request.items.flatMap((line, index) =>
+    catalogue.has(line.sku) ? [] : [{ field: `items.${index}.sku`, message: 'is not a known SKU' }],
+  );
+  if (unknown.length > 0) throw new ValidationError(unknown);
+
+  const orderId = orderIdFor(customerId, idempotencyKey);
+  const split = [...catalogue].filter(([, shards]) => shards > 1);
   const order: Order = {
-    orderId: orderIdFor(customerId, idempotencyKey),
+    orderId,
     customerId,
     status: 'PENDING',
     items: request.items,
@@ -33,10 +49,12 @@ export async function placeOrder(
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     requestHash: requestHash(request),
+    executionName: orderId,
+    ...(split.length > 0 ? { stockShards: Object.fromEntries(split) } : {}),
   };
   if (await orders.create(order)) return { order, created: true };
 
-  const existing = await orders.get(order.orderId);
+  const existing = await orders.get(orderId);
   if (!existing || existing.customerId !== customerId) {
     // Only reachable through a hash collision: refuse rather than leak another order.
     throw new IdempotencyConflictError('Idempotency-Key cannot be used for this request');

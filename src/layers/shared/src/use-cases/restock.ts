@@ -1,55 +1,48 @@
 import type { StockArrival } from '../domain/inventory';
-import type { InventoryStore, OrderRepository, WorkflowStarter } from '../ports';
+import type { Inventory, OrderLedger, OrderRepository } from '../ports';
 
-export interface Restocking {
-  orders: OrderRepository;
-  inventory: InventoryStore;
-  workflow: WorkflowStarter;
+/**
+ * Adds an arrival's units to the SKU's stock, once per `arrivalId`. Resuming the SKU's backordered
+ * orders is not done here: every increase of a SKU's available stock, whatever caused it (an
+ * arrival, a failed order giving its stock back), resumes them from the inventory table's stream.
+ * @returns false when the arrival had been applied before (a redelivered message)
+ */
+export function receiveStock(
+  inventory: Pick<Inventory, 'receive'>,
+  arrival: StockArrival,
+  now = new Date(),
+): Promise<boolean> {
+  return inventory.receive(arrival, now);
 }
 
-export interface RestockResult {
-  applied: boolean;
-  resumedOrderIds: string[];
+export interface Resumption {
+  orders: Pick<OrderRepository, 'get'>;
+  ledger: OrderLedger;
 }
 
-/** The execution name of an order's second run, after a restock reserved its stock. */
+/** The execution name of an order's run after a restock reserved its stock. */
 export const resumedExecutionName = (orderId: string) => `${orderId}-resumed`;
 
 /**
- * Adds an arrival's stock, then resumes the SKU's backordered orders oldest first: each one whose
- * lines can now all be reserved is moved to RESERVED and its workflow started again, which ships
- * it. Every step is idempotent, so a redelivered message finishes the work of a failed attempt.
+ * Resumes the orders waiting for a SKU, oldest first, after its available stock went up: each
+ * one whose lines can now all be reserved becomes RESERVED in one transaction that also takes it
+ * out of the backorder queues and names its new execution (the orders table's stream starts it).
+ * First come, first served: once the SKU itself runs short, later orders keep waiting; an order
+ * short of another SKU keeps waiting for that one and the next order gets its chance.
+ * @returns the ids of the orders resumed
  */
-export async function restock(
-  { orders, inventory, workflow }: Restocking,
-  arrival: StockArrival,
-): Promise<RestockResult> {
-  const applied = await inventory.addStock(arrival.sku, arrival.quantity, arrival.arrivalId);
-  const resumedOrderIds: string[] = [];
-
-  for await (const orderId of orders.backorderedFor(arrival.sku)) {
+export async function resumeBackorders(
+  { orders, ledger }: Resumption,
+  sku: string,
+  now = new Date(),
+): Promise<string[]> {
+  const resumed: string[] = [];
+  for await (const orderId of ledger.backordersFor(sku)) {
     const order = await orders.get(orderId);
-    if (!order) continue;
-    if (order.status === 'BACKORDERED') {
-      const result = await inventory.reserve(orderId, order.items);
-      if (!result.reserved) {
-        // First in, first served: once this SKU runs out, later orders keep waiting.
-        if (result.missingSkus.includes(arrival.sku)) break;
-        continue;
-      }
-      if (!(await orders.transition(orderId, ['BACKORDERED'], 'RESERVED'))) {
-        await inventory.release(orderId, order.items);
-        continue;
-      }
-    } else if (order.status !== 'RESERVED') {
-      // Shipped or failed meanwhile: the index entry is stale.
-      await orders.removeBackorders(order);
-      continue;
-    }
-    // RESERVED here, by this call or by an earlier attempt that stopped before finishing.
-    await workflow.start(resumedExecutionName(orderId), { orderId });
-    await orders.removeBackorders(order);
-    resumedOrderIds.push(orderId);
+    if (order?.status !== 'BACKORDERED') continue;
+    const outcome = await ledger.reserve(order, now, resumedExecutionName(orderId));
+    if (outcome.outcome === 'reserved') resumed.push(orderId);
+    else if (outcome.outcome === 'short' && outcome.missingSkus.includes(sku)) break;
   }
-  return { applied, resumedOrderIds };
+  return resumed;
 }

@@ -1,6 +1,9 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { ChangeLog } from '../../local/dynamodb-streams';
-import { StreamTrigger } from '../../local/event-sources';
+import {
+  type StreamEventSourceMapping as Mapping,
+  StreamEventSourceMapping,
+  type StreamSource,
+} from '../../local/event-sources/dynamodb-stream';
 
 function records(count: number): DynamoDBRecord[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -17,14 +20,22 @@ function records(count: number): DynamoDBRecord[] {
 async function run(
   batch: DynamoDBRecord[],
   handler: (ids: string[]) => unknown,
-  overrides: Partial<ConstructorParameters<typeof StreamTrigger>[0]> = {},
+  overrides: Partial<ConstructorParameters<typeof Mapping>[0]> = {},
 ) {
-  const changeLog = new ChangeLog();
+  // The shard, read in order; `checkpoints` records how far the mapping said it got.
+  const shard = [...batch];
+  const checkpoints: string[] = [];
+  const source: StreamSource = {
+    read: async (limit) => shard.splice(0, limit),
+    checkpoint: async (sequenceNumber) => {
+      checkpoints.push(sequenceNumber);
+    },
+  };
   const calls: string[][] = [];
   const sent: unknown[] = [];
-  const trigger = new StreamTrigger({
+  const trigger = new StreamEventSourceMapping({
     name: 'test',
-    changeLog,
+    source,
     streamArn: 'arn:stream',
     functionArn: 'arn:function',
     batchSize: 10,
@@ -50,19 +61,35 @@ async function run(
     },
     log: () => {},
     retryDelayMs: 1,
+    pollIntervalMs: 5,
     ...overrides,
   });
-  for (const r of batch) changeLog.append(r);
   trigger.start();
   await new Promise((r) => setTimeout(r, 300));
   await trigger.stop();
-  return { calls, sent };
+  return { calls, sent, checkpoints };
 }
 
-describe('DynamoDB stream trigger', () => {
-  it('delivers a batch once when the function succeeds', async () => {
-    const { calls, sent } = await run(records(3), () => ({ batchItemFailures: [] }));
+describe('DynamoDB stream event source mapping', () => {
+  it('delivers a batch once when the function succeeds, then moves past it', async () => {
+    const { calls, sent, checkpoints } = await run(records(3), () => ({ batchItemFailures: [] }));
     expect(calls).toEqual([['1000', '1001', '1002']]);
+    expect(sent).toEqual([]);
+    expect(checkpoints).toEqual(['1002']);
+  });
+
+  it('retries a throttled batch without counting it as an attempt', async () => {
+    let throttles = 5;
+    const { calls, sent } = await run(
+      records(1),
+      () => {
+        if (throttles-- > 0)
+          throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        return {};
+      },
+      { maximumRetryAttempts: 0 },
+    );
+    expect(calls).toHaveLength(6);
     expect(sent).toEqual([]);
   });
 
@@ -114,9 +141,10 @@ describe('DynamoDB stream trigger', () => {
 
   it('passes only records that match the filter criteria', async () => {
     const [a, b] = records(2) as [DynamoDBRecord, DynamoDBRecord];
-    const { calls } = await run([a, { ...b, eventName: 'MODIFY' }], () => ({}), {
+    const { calls, checkpoints } = await run([{ ...a, eventName: 'MODIFY' }, b], () => ({}), {
       filters: [{ eventName: ['INSERT'] }],
     });
-    expect(calls).toEqual([['1000']]);
+    expect(calls).toEqual([['1001']]);
+    expect(checkpoints).toEqual(['1001']);
   });
 });

@@ -1,31 +1,32 @@
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DynamoDBClient,
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { PortInUseError } from './net';
-import { loadTemplate, tableDefinitions } from './template';
+import { loadTemplate, tableDefinitions } from '../template';
+import { type LocalDynamoDb, startLocalDynamoDb } from './local-dynamodb';
 
 export interface DynamoDbEndpoint {
   url: string;
   /** Where the endpoint comes from, for the log. */
-  kind: 'given' | 'dynamodb-local' | 'dynalite';
+  kind: 'given' | 'dynamodb-local' | 'embedded';
+  /** The embedded service (faults, capacity counts); undefined for the other kinds. */
+  embedded?: LocalDynamoDb;
   stop(): Promise<void>;
 }
 
 /**
- * A DynamoDB endpoint for tests and the local stack, in this order:
+ * A DynamoDB endpoint (with the Streams API on the same URL) for tests and the local stack, in
+ * this order:
  * 1. `DYNAMODB_ENDPOINT`, when set, is used as it is;
- * 2. with a container runtime, Amazon's DynamoDB Local image through testcontainers (pulled by
- *    the user, under Amazon's licence terms);
- * 3. otherwise dynalite, in this process (Apache-2.0; no transactions, no Streams API).
+ * 2. with a container runtime (and `useContainers`), Amazon's DynamoDB Local image through
+ *    testcontainers (pulled by the user, under Amazon's licence terms);
+ * 3. otherwise the embedded service (./local-dynamodb.ts): dynalite with transactions, streams,
+ *    persistence and fault injection added.
  */
 export async function startDynamoDb(
-  options: { useContainers?: boolean; dynalitePath?: string; port?: number; host?: string } = {},
+  options: { useContainers?: boolean; dataDir?: string; port?: number; host?: string; accounting?: boolean } = {},
 ): Promise<DynamoDbEndpoint> {
   const given = process.env.DYNAMODB_ENDPOINT;
   if (given) return { url: given, kind: 'given', stop: async () => {} };
@@ -33,7 +34,13 @@ export async function startDynamoDb(
     const container = await startDynamoDbLocalContainer();
     if (container) return container;
   }
-  return startDynalite(options.dynalitePath, options.port, options.host);
+  const embedded = await startLocalDynamoDb({
+    port: options.port,
+    host: options.host,
+    dataDir: options.dataDir,
+    accounting: options.accounting,
+  });
+  return { url: embedded.url, kind: 'embedded', embedded, stop: () => embedded.stop() };
 }
 
 async function startDynamoDbLocalContainer(): Promise<DynamoDbEndpoint | undefined> {
@@ -52,35 +59,6 @@ async function startDynamoDbLocalContainer(): Promise<DynamoDbEndpoint | undefin
     kind: 'dynamodb-local',
     stop: async () => {
       await container.stop();
-    },
-  };
-}
-
-/** dynalite in a worker thread of this process: in-process, but on the machine's other core. */
-async function startDynalite(
-  path?: string,
-  port = 0,
-  host = '127.0.0.1',
-): Promise<DynamoDbEndpoint> {
-  const worker = new Worker(join(__dirname, 'dynalite-worker.cjs'), {
-    workerData: { path, port, host },
-  });
-  worker.unref();
-  const [message] = (await once(worker, 'message')) as [
-    { port?: number; error?: { code?: string; message: string } },
-  ];
-  if (message.error) {
-    await worker.terminate();
-    if (message.error.code === 'EADDRINUSE') throw new PortInUseError('DynamoDB (dynalite)', port);
-    throw new Error(message.error.message);
-  }
-  return {
-    url: `http://${host}:${message.port}`,
-    kind: 'dynalite',
-    stop: async () => {
-      worker.postMessage('stop');
-      await Promise.race([once(worker, 'message'), new Promise((r) => setTimeout(r, 2000))]);
-      await worker.terminate();
     },
   };
 }
