@@ -35,7 +35,8 @@ export const POWERTOOLS_VARIABLES = [
 /** Lambda sets these itself (AWS_REGION, _HANDLER, LAMBDA_TASK_ROOT...); no template sets them. */
 const RESERVED_VARIABLE = /^(AWS_|_|LAMBDA_)/;
 
-const SHARED_PACKAGE = '@orders/shared';
+/** An import of the shared layer: its core `@orders/shared` or another entry point of it. */
+const SHARED_IMPORT = /\bfrom\s+'@orders\/shared(\/[\w-]+)?'/;
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -65,7 +66,8 @@ export function collectCodeFacts(): CodeFacts {
     files[fromRoot(path)] = readFileSync(path, 'utf8');
   }
 
-  // The layer is one bundle: loading it runs all of its module-level code.
+  // Every entry point of the layer loads its core; the module-level reads of all its files are
+  // counted for any function that loads it (more than it may run, never less).
   const layerReads = Object.entries(files)
     .filter(([path]) => path.startsWith('src/layers/shared/src/'))
     .flatMap(([, source]) => envReadsOf(source));
@@ -79,7 +81,7 @@ export function collectCodeFacts(): CodeFacts {
   const functions: Record<string, FunctionFacts> = {};
   for (const dir of functionDirs) {
     const source = files[`${fromRoot(dir)}/index.ts`] ?? '';
-    const loadsLayer = source.includes(`'${SHARED_PACKAGE}'`);
+    const loadsLayer = SHARED_IMPORT.test(source);
     const reads = [
       ...envReadsOf(source),
       ...(loadsLayer ? [...layerReads, ...POWERTOOLS_VARIABLES] : []),

@@ -75,7 +75,7 @@ const BREAKAGES: Breakage[] = [
     resource: 'StartWorkflowFunction',
     change: 'the stream source keeps no failed batches',
     apply: (t) => {
-      delete props(t, 'StartWorkflowFunction').Events.NewOrders.Properties.DestinationConfig;
+      delete props(t, 'StartWorkflowFunction').Events.OrderChanges.Properties.DestinationConfig;
     },
   },
   {

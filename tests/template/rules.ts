@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { Template } from '../../local/template';
 import { applyGlobals } from '../../scripts/guard';
+import type { Access } from './code-access';
 import type { CodeFacts } from './code-facts';
 
 /**
@@ -20,6 +21,7 @@ const HTTP_API = 'AWS::Serverless::HttpApi';
 const LOG_GROUP = 'AWS::Logs::LogGroup';
 const QUEUE = 'AWS::SQS::Queue';
 const TOPIC = 'AWS::SNS::Topic';
+const TABLE = 'AWS::DynamoDB::Table';
 
 // ------------------------------------------------------------------------------------------------
 // Reading the template
@@ -57,7 +59,7 @@ const REF_IS_ARN = new Set([STATE_MACHINE, 'AWS::StepFunctions::StateMachine', T
 
 /**
  * An IAM Resource written in a comparable form: `OrdersTable.Arn`,
- * `OrdersTable.Arn/index/byCustomer`, `*`.
+ * `OrdersTable.Arn/index/byCustomer`, `*`; pseudo parameters stay as written (`${AWS::Region}`).
  */
 function arnOf(template: Template, value: unknown): string {
   if (typeof value === 'string') return value;
@@ -66,8 +68,8 @@ function arnOf(template: Template, value: unknown): string {
     return REF_IS_ARN.has(template.Resources[ref]?.Type) ? `${ref}.Arn` : `${ref}.Ref`;
   }
   if (typeof sub === 'string') {
-    return sub.replace(/\$\{([\w:.]+)\}/g, (_, name: string) =>
-      name.includes('.') ? name : arnOf(template, { Ref: name }),
+    return sub.replace(/\$\{([\w:.]+)\}/g, (whole, name: string) =>
+      name.startsWith('AWS::') ? whole : name.includes('.') ? name : arnOf(template, { Ref: name }),
     );
   }
   const target = targetOf(value);
@@ -104,7 +106,8 @@ function exportsName(source: string, name: string): boolean {
 /**
  * Each function's CodeUri, Handler and esbuild EntryPoints lead to a source file that exports
  * the handler: `index.handler` needs an entry point `index.ts` (esbuild writes `index.js`) that
- * exports `handler`.
+ * exports `handler`. A SAM event belongs to the function it invokes, so this also covers every
+ * event source's target, the ScheduleV2 schedules included.
  */
 export const handlersResolve: Rule = (template, code) => {
   const violations: string[] = [];
@@ -289,10 +292,19 @@ function compareGrants(id: string, needed: Set<string>, granted: Set<string>, by
   ];
 }
 
+/** The IAM Resource an access needs, in arnOf's form, given the resource its variable names. */
+function resourceOf(target: string, { index, executions }: Access): string {
+  if (executions) {
+    return `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${target}.Name:*`;
+  }
+  return `${target}.Arn${index ? `/index/${index}` : ''}`;
+}
+
 /**
  * Each function's inline policies allow exactly the AWS actions its code can take (found by
- * code-access.ts), on the resource the code's environment variable names: the table, the
- * `byCustomer` index (`${OrdersTable.Arn}/index/byCustomer`) for a Query on it, the state machine.
+ * code-access.ts), on the resource the code's environment variable names: the table, an index
+ * (`${OrdersTable.Arn}/index/byCustomer`) for a Query on it, the state machine, or its executions
+ * (`arn:...:execution:${OrderWorkflow.Name}:*`) to describe or redrive one.
  */
 export const functionPoliciesMatchCode: Rule = (template, code) => {
   const violations: string[] = [];
@@ -303,13 +315,13 @@ export const functionPoliciesMatchCode: Rule = (template, code) => {
       continue;
     }
     const needed = new Set<string>();
-    for (const { action, envVar, index } of facts.access) {
-      const target = targetOf(fn.Environment?.Variables?.[envVar]);
+    for (const access of facts.access) {
+      const target = targetOf(fn.Environment?.Variables?.[access.envVar]);
       if (!target) {
-        violations.push(`${id}: ${envVar} does not name a resource of this template`);
+        violations.push(`${id}: ${access.envVar} does not name a resource of this template`);
         continue;
       }
-      needed.add(`${action} on ${target}.Arn${index ? `/index/${index}` : ''}`);
+      needed.add(`${access.action} on ${resourceOf(target, access)}`);
     }
     const { grants, unreadable } = grantsOf(template, fn.Policies);
     violations.push(...unreadable.map((problem) => `${id}: ${problem}`));
@@ -327,16 +339,20 @@ function allStates(states: Record<string, Props>): Array<[string, Props]> {
   ]);
 }
 
-/** What each service integration of a Task state needs, from the parameter naming its target. */
+/**
+ * What each service integration of a Task state needs, from the parameter naming its target
+ * (Step Functions documents each, e.g. https://docs.aws.amazon.com/step-functions/latest/dg/dynamo-iam.html).
+ */
 const INTEGRATIONS: Record<string, { parameter: string; action: string }> = {
   'arn:aws:states:::lambda:invoke': { parameter: 'FunctionName', action: 'lambda:InvokeFunction' },
   'arn:aws:states:::sns:publish': { parameter: 'TopicArn', action: 'sns:Publish' },
+  'arn:aws:states:::dynamodb:updateItem': { parameter: 'TableName', action: 'dynamodb:UpdateItem' },
 };
 
 /**
- * Each state machine's policies allow exactly what its definition does: invoke the functions
- * and publish to the topics its tasks name through DefinitionSubstitutions, plus the log
- * delivery actions when it logs.
+ * Each state machine's policies allow exactly what its definition does: invoke the functions,
+ * publish to the topics and update the tables its tasks name through DefinitionSubstitutions,
+ * plus the log delivery actions when it logs.
  */
 export const stateMachinePoliciesMatchDefinition: Rule = (template, code) => {
   const violations: string[] = [];
@@ -440,6 +456,84 @@ export const substitutionsMatchDefinition: Rule = (template, code) => {
   return violations;
 };
 
+/** The reconciler's setting: how long an order may sit in flight before it counts as stalled. */
+const STALE_AFTER = 'STALE_AFTER_SECONDS';
+
+/**
+ * A retrier's defaults in Amazon States Language (no MaxDelaySeconds: no cap).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ */
+const RETRY_DEFAULTS = {
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 3,
+  MaxDelaySeconds: Number.POSITIVE_INFINITY,
+};
+
+/**
+ * The longest a task can keep an order waiting before its retries run out: every attempt
+ * running into TimeoutSeconds, every retrier used up, every wait at its longest (no jitter).
+ */
+function longestRun(task: Props): number {
+  let seconds = task.TimeoutSeconds;
+  for (const retrier of asList(task.Retry) as Props[]) {
+    const { IntervalSeconds, BackoffRate, MaxAttempts, MaxDelaySeconds } = {
+      ...RETRY_DEFAULTS,
+      ...retrier,
+    };
+    for (let n = 0; n < MaxAttempts; n++) {
+      seconds +=
+        Math.min(IntervalSeconds * BackoffRate ** n, MaxDelaySeconds) + task.TimeoutSeconds;
+    }
+  }
+  return seconds;
+}
+
+/**
+ * The reconciler's STALE_AFTER_SECONDS is longer than any happy-path task of the workflow it
+ * drives (STATE_MACHINE_ARN) can spend retrying, so that an execution still retrying is never
+ * taken for a stalled one. Happy-path tasks are those that catch States.ALL: when their retries
+ * run out the workflow takes the failure path by itself. Their attempts need a TimeoutSeconds,
+ * without which no bound exists.
+ */
+export const reconcilerOutwaitsRetries: Rule = (template, code) => {
+  const violations: string[] = [];
+  for (const [id, fn] of resourcesOfType(template, FUNCTION)) {
+    const variables = fn.Environment?.Variables ?? {};
+    if (!(STALE_AFTER in variables)) continue;
+    const staleAfter = Number(variables[STALE_AFTER]);
+    const machineId = targetOf(variables.STATE_MACHINE_ARN) ?? '';
+    const machine = resourcesOfType(template, STATE_MACHINE).find(([m]) => m === machineId)?.[1];
+    const text = code.files[String(machine?.DefinitionUri)];
+    if (!Number.isFinite(staleAfter) || text === undefined) {
+      violations.push(
+        `${id}: needs a number in ${STALE_AFTER} and a state machine of this template in STATE_MACHINE_ARN`,
+      );
+      continue;
+    }
+    let longest = { name: '', seconds: 0 };
+    for (const [name, state] of allStates(JSON.parse(text).States ?? {})) {
+      const catchesAll = asList(state.Catch).some((c) =>
+        asList((c as Props).ErrorEquals).includes('States.ALL'),
+      );
+      if (state.Type !== 'Task' || !catchesAll) continue;
+      if (!Number.isInteger(state.TimeoutSeconds)) {
+        violations.push(`${machineId}: happy-path task ${name} has no TimeoutSeconds`);
+        continue;
+      }
+      const seconds = longestRun(state);
+      if (seconds > longest.seconds) longest = { name, seconds };
+    }
+    if (staleAfter <= longest.seconds) {
+      violations.push(
+        `${id}: ${STALE_AFTER} ${staleAfter} does not exceed the ${longest.seconds}s that ` +
+          `${machineId}'s task ${longest.name} can spend retrying`,
+      );
+    }
+  }
+  return violations;
+};
+
 // ------------------------------------------------------------------------------------------------
 // e. Event sources
 // ------------------------------------------------------------------------------------------------
@@ -520,6 +614,56 @@ export const streamSourcesSafe: Rule = (template) => {
       );
     } else if (onFailure.Type !== expected) {
       violations.push(`${at}: DestinationConfig.OnFailure.Type must be ${expected}`);
+    }
+  }
+  return violations;
+};
+
+/**
+ * The stream view types that carry each image a filter can match on.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_StreamSpecification.html
+ */
+const VIEWS_WITH: Record<string, string[]> = {
+  OldImage: ['OLD_IMAGE', 'NEW_AND_OLD_IMAGES'],
+  NewImage: ['NEW_IMAGE', 'NEW_AND_OLD_IMAGES'],
+};
+
+/** Every key of a parsed JSON value, at any depth. */
+const keysOf = (value: unknown): string[] =>
+  typeof value === 'object' && value !== null
+    ? Object.entries(value).flatMap(([key, child]) => [key, ...keysOf(child)])
+    : [];
+
+/**
+ * Each filter of a DynamoDB stream source is valid JSON and matches on images the table's
+ * stream carries: a pattern on OldImage needs OLD_IMAGE or NEW_AND_OLD_IMAGES, one on NewImage
+ * NEW_IMAGE or NEW_AND_OLD_IMAGES. Otherwise it never matches, and the function silently never
+ * runs. https://docs.aws.amazon.com/lambda/latest/dg/with-ddb-filtering.html
+ */
+export const streamFiltersMatchImages: Rule = (template) => {
+  const violations: string[] = [];
+  for (const [id, name, event] of eventsOf(template, 'DynamoDB')) {
+    const tableId = targetOf(event.Stream) ?? '';
+    const table = template.Resources[tableId];
+    if (table?.Type !== TABLE) {
+      violations.push(`${id}.${name}: its Stream is not the stream of a table of this template`);
+      continue;
+    }
+    const view = table.Properties?.StreamSpecification?.StreamViewType;
+    for (const [i, filter] of asList(event.FilterCriteria?.Filters).entries()) {
+      const at = `${id}.${name}: FilterCriteria.Filters[${i}]`;
+      let keys: string[];
+      try {
+        keys = keysOf(JSON.parse((filter as Props).Pattern));
+      } catch {
+        violations.push(`${at}: Pattern is not valid JSON`);
+        continue;
+      }
+      for (const [image, views] of Object.entries(VIEWS_WITH)) {
+        if (keys.includes(image) && !views.includes(view)) {
+          violations.push(`${at} matches on ${image}, which ${tableId}'s stream (${view}) lacks`);
+        }
+      }
     }
   }
   return violations;
@@ -636,18 +780,31 @@ export const messagesEncrypted: Rule = (template) =>
     return [];
   });
 
-/** Tables keep point-in-time recovery and survive the stack's deletion or their replacement. */
+/** Tables keep point-in-time recovery. */
 export const tablesProtected: Rule = (template) =>
   Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
-    .flatMap(([id, table]) => [
-      ...(table.Properties?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true
-        ? []
-        : [`${id}: PointInTimeRecoveryEnabled is not true`]),
-      ...(['DeletionPolicy', 'UpdateReplacePolicy'] as const)
-        .filter((policy) => table[policy] !== 'Retain')
+    .filter(([, r]) => r.Type === TABLE)
+    .filter(
+      ([, r]) =>
+        r.Properties?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled !== true,
+    )
+    .map(([id]) => `${id}: PointInTimeRecoveryEnabled is not true`);
+
+/** Resources whose data no stack deletion or replacement may take: orders, stock, customers. */
+const RETAINED_TYPES = [TABLE, 'AWS::Cognito::UserPool'];
+
+/**
+ * Tables and the user pool survive the stack's deletion and their own replacement (a changed
+ * key schema or pool setting that CloudFormation can only apply by creating a new resource).
+ */
+export const dataRetained: Rule = (template) =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => RETAINED_TYPES.includes(r.Type))
+    .flatMap(([id, resource]) =>
+      (['DeletionPolicy', 'UpdateReplacePolicy'] as const)
+        .filter((policy) => resource[policy] !== 'Retain')
         .map((policy) => `${id}: ${policy} is not Retain`),
-    ]);
+    );
 
 /**
  * Lambda's deprecated Node.js runtimes (no more patches; creating functions is blocked later).
@@ -701,14 +858,17 @@ export const RULES = {
   stateMachinePoliciesMatchDefinition,
   noWildcardPermissions,
   substitutionsMatchDefinition,
+  reconcilerOutwaitsRetries,
   queueSourcesSafe,
   streamSourcesSafe,
+  streamFiltersMatchImages,
   apiRoutesAuthorized,
   apiThrottledAndLogged,
   tracingEnabled,
   logsRetained,
   messagesEncrypted,
   tablesProtected,
+  dataRetained,
   runtimesCurrent,
 } satisfies Record<string, Rule>;
 

@@ -62,14 +62,16 @@ export type TransitionOutcome =
  * `available + held + committed = received`, and no order in a resting status holds stock.
  */
 export interface OrderLedger {
+  /** PENDING -> RESERVED, taking every line from stock, all or nothing. */
+  reserve(order: Order, now: Date): Promise<ReserveOutcome>;
   /**
-   * PENDING or BACKORDERED -> RESERVED, taking every line from stock, all or nothing. From
-   * BACKORDERED (a resumption) the order is driven by a new execution, `executionName`.
+   * BACKORDERED -> RESERVED, taking every line from stock, all or nothing, and leaving the
+   * backorder queues; a new execution, `executionName`, drives the order from here.
    */
-  reserve(order: Order, now: Date, executionName?: string): Promise<ReserveOutcome>;
+  resume(order: Order, now: Date, executionName: string): Promise<ReserveOutcome>;
   /**
-   * PENDING -> BACKORDERED and indexed under each of its SKUs, only if `shortSku` still cannot
-   * serve the order's line of it: a restock in between cannot be missed.
+   * PENDING -> BACKORDERED and queued under each of its SKUs, only if the first of `missingSkus`
+   * still cannot serve the order's line of it: a restock in between cannot be missed.
    */
   backorder(order: Order, missingSkus: string[], now: Date): Promise<BackorderOutcome>;
   /** RESERVED -> SHIPPED; the held stock becomes sold. */

@@ -172,48 +172,64 @@ export function dynamoOrderLedger(
       Delete: { TableName: tables.orders, Key: backorderKey(sku, order) },
     }));
 
-  return {
-    async reserve(order, now, executionName): Promise<ReserveOutcome> {
-      const resuming = order.status === 'BACKORDERED';
-      const lines: ReservedLine[] = order.items.map((line) => ({
-        ...line,
-        shard: firstShard(order, line),
-      }));
-      for (let attempt = 0; attempt < 8; attempt++) {
-        const reservation: Reservation = { state: 'HELD', lines };
-        const updatedAt = now.toISOString();
-        const set: Record<string, unknown> = { status: 'RESERVED', reservation, updatedAt };
-        if (resuming) {
-          Object.assign(set, inFlightKeys(order.orderId, updatedAt));
-          set.executionName = executionName ?? `${order.orderId}-resumed`;
-        }
-        const reasons = await transact([
-          orderUpdate(order, set, {}, resuming ? ['missingSkus'] : []),
-          ...lines.map((line) => stockChange(line, -line.quantity)),
-          ...(resuming ? leaveBackorderQueues(order) : []),
-        ]);
-        if (!reasons) {
-          const { missingSkus: _gone, ...rest } = order;
-          return { outcome: 'reserved', order: { ...(resuming ? rest : order), ...set } as Order };
-        }
-        if (failed(reasons[0]))
-          return { outcome: 'moved', order: currentOrder(reasons[0], order.orderId) };
-
-        // Some lines found their stock item short. A SKU split over shards may have the units on
-        // another shard: plan those lines again from a consistent read of every shard.
-        const missingSkus: string[] = [];
-        for (const [index, line] of lines.entries()) {
-          if (!failed(reasons[index + 1])) continue;
-          const shards = shardsOf(order, line.sku);
-          const levels = shards > 1 ? await shardLevels(line.sku, shards) : [];
-          const best = levels.indexOf(Math.max(...levels));
-          if (shards > 1 && (levels[best] ?? 0) >= line.quantity)
-            lines[index] = { ...line, shard: best };
-          else missingSkus.push(line.sku);
-        }
-        if (missingSkus.length > 0) return { outcome: 'short', missingSkus };
+  /**
+   * Moves the order to RESERVED with every line taken from stock, in one transaction with
+   * `extra` (what else the move changes), from the status it was read in.
+   */
+  async function take(
+    order: Order,
+    now: Date,
+    set: Record<string, unknown> = {},
+    remove: string[] = [],
+    extra: TransactItem[] = [],
+  ): Promise<ReserveOutcome> {
+    const lines: ReservedLine[] = order.items.map((line) => ({
+      ...line,
+      shard: firstShard(order, line),
+    }));
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const reservation: Reservation = { state: 'HELD', lines };
+      const changes = { ...set, status: 'RESERVED', reservation, updatedAt: now.toISOString() };
+      const reasons = await transact([
+        orderUpdate(order, changes, {}, remove),
+        ...lines.map((line) => stockChange(line, -line.quantity)),
+        ...extra,
+      ]);
+      if (!reasons) {
+        const taken = { ...order, ...changes } as Order & Record<string, unknown>;
+        for (const name of remove) delete taken[name];
+        return { outcome: 'reserved', order: taken };
       }
-      throw new TransientError(`Order ${order.orderId}: stock kept moving under the reservation`);
+      if (failed(reasons[0])) {
+        return { outcome: 'moved', order: currentOrder(reasons[0], order.orderId) };
+      }
+
+      // Some lines found their stock item short. A SKU split over shards may have the units on
+      // another shard: plan those lines again from a consistent read of every shard.
+      const missingSkus: string[] = [];
+      for (const [index, line] of lines.entries()) {
+        if (!failed(reasons[index + 1])) continue;
+        const shards = shardsOf(order, line.sku);
+        const levels = shards > 1 ? await shardLevels(line.sku, shards) : [];
+        const best = levels.indexOf(Math.max(...levels));
+        if (shards > 1 && (levels[best] ?? 0) >= line.quantity) {
+          lines[index] = { ...line, shard: best };
+        } else {
+          missingSkus.push(line.sku);
+        }
+      }
+      if (missingSkus.length > 0) return { outcome: 'short', missingSkus };
+    }
+    throw new TransientError(`Order ${order.orderId}: stock kept moving under the reservation`);
+  }
+
+  return {
+    reserve: (order, now) => take(order, now),
+
+    resume(order, now, executionName) {
+      // Back in flight, under a new execution, and out of every backorder queue it waited in.
+      const set = { ...inFlightKeys(order.orderId, now.toISOString()), executionName };
+      return take(order, now, set, ['missingSkus'], leaveBackorderQueues(order));
     },
 
     async backorder(order, missingSkus, now) {

@@ -40,7 +40,7 @@ export async function resumeBackorders(
   for await (const orderId of ledger.backordersFor(sku)) {
     const order = await orders.get(orderId);
     if (order?.status !== 'BACKORDERED') continue;
-    const outcome = await ledger.reserve(order, now, resumedExecutionName(orderId));
+    const outcome = await ledger.resume(order, now, resumedExecutionName(orderId));
     if (outcome.outcome === 'reserved') resumed.push(orderId);
     else if (outcome.outcome === 'short' && outcome.missingSkus.includes(sku)) break;
   }
