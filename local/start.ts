@@ -1,93 +1,118 @@
-import { parseArgs } from 'node:util';
+import { join, relative } from 'node:path';
+import { CommandError, numberOption, parseCommandLine, runCommand } from './cli/args';
 import { PortInUseError } from './net';
-import { startLocalStack } from './stack';
+import { DEFAULT_PORTS, startLocalStack } from './stack';
+import { ROOT } from './template';
 
-const HELP = `Runs the whole application locally: npm start [-- options]
+const USAGE = `Runs the whole application locally: npm start [-- options]
 
-  --port <n>              HTTP API port (default 3000)
-  --issuer-port <n>       local token issuer port (default 3100)
-  --dynamodb-port <n>     DynamoDB port (default 8000)
-  --messaging-port <n>    SNS/SQS port (default 4566)
-  --sfn-port <n>          Step Functions port (default 8083)
+  --port <n>              HTTP API port (default ${DEFAULT_PORTS.api})
+  --issuer-port <n>       local token issuer port (default ${DEFAULT_PORTS.issuer})
+  --dynamodb-port <n>     DynamoDB port (default ${DEFAULT_PORTS.dynamodb})
+  --messaging-port <n>    SNS/SQS port (default ${DEFAULT_PORTS.messaging})
+  --sfn-port <n>          Step Functions port (default ${DEFAULT_PORTS.stepFunctions})
+  --control-port <n>      fault injection port, for npm run fault (default ${DEFAULT_PORTS.control})
   --any-ports             let the system pick every port (for tests and parallel stacks)
-  --persist               keep DynamoDB data in <state-dir>/dynamodb between runs
-  --state-dir <dir>       where issuer keys and persisted data live (default .local)
+  --persist               keep tables, streams and queued messages in <state-dir> between runs
+  --state-dir <dir>       where issuer keys, the stack's addresses and persisted data live
+                          (default .local); npm run token and npm run fault read it there
   --function-logs         print every function log line, not only warnings and errors
   --visibility-timeout <s>  shorten the queues' visibility timeout, so failed messages
                           come back (and reach the dead-letter queue) within seconds
-  --retry-delay <ms>      base pause before stream and workflow retries
+  --retry-delay <ms>      a fixed pause before workflow and stream retries, instead of backoff
+  --reconcile-every <s>   how often the reconciler runs (default 10; 5 minutes in AWS)
+  --stale-after <s>       when the reconciler takes an unfinished order for stalled (default 30)
   --no-seed               do not stock the demo SKUs
-  --help                  this text`;
+  --help                  this text
+
+Faults, while it runs (see npm run fault -- --help):
+  npm run fault -- dynamodb unavailable 45     DynamoDB answers 503 for 45 seconds
+  npm run fault -- dynamodb unreachable 45     DynamoDB refuses connections for 45 seconds
+  npm run fault -- dynamodb throttle 30        DynamoDB throttles for 30 seconds
+  npm run fault -- lambda ProcessOrderFunction timeout --count 2
+  npm run fault -- lambda ShipOrderFunction crash --count 1
+  npm run fault -- lambda CreateOrderFunction throttle --seconds 10
+  npm run fault -- clear`;
 
 function time() {
   return new Date().toISOString().slice(11, 23);
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      'issuer-port': { type: 'string' },
-      'dynamodb-port': { type: 'string' },
-      'messaging-port': { type: 'string' },
-      'sfn-port': { type: 'string' },
-      'any-ports': { type: 'boolean', default: false },
-      persist: { type: 'boolean', default: false },
-      'state-dir': { type: 'string' },
-      'function-logs': { type: 'boolean', default: false },
-      'visibility-timeout': { type: 'string' },
-      'retry-delay': { type: 'string' },
-      'no-seed': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseCommandLine(USAGE, {
+    port: { type: 'string' },
+    'issuer-port': { type: 'string' },
+    'dynamodb-port': { type: 'string' },
+    'messaging-port': { type: 'string' },
+    'sfn-port': { type: 'string' },
+    'control-port': { type: 'string' },
+    'any-ports': { type: 'boolean', default: false },
+    persist: { type: 'boolean', default: false },
+    'state-dir': { type: 'string' },
+    'function-logs': { type: 'boolean', default: false },
+    'visibility-timeout': { type: 'string' },
+    'retry-delay': { type: 'string' },
+    'reconcile-every': { type: 'string' },
+    'stale-after': { type: 'string' },
+    'no-seed': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   });
-  if (values.help) return console.log(HELP);
-  const port = (v?: string) => (v !== undefined ? Number(v) : values['any-ports'] ? 0 : undefined);
-  const number = (v?: string) => (v === undefined ? undefined : Number(v));
+  if (values.help) return console.log(USAGE);
+  const port = (name: string, v?: string) =>
+    v !== undefined ? numberOption(name, v, { max: 65535 }) : values['any-ports'] ? 0 : undefined;
   const started = performance.now();
+  const stateDir = values['state-dir'] ?? join(ROOT, '.local');
   const stack = await startLocalStack({
     ports: {
-      api: port(values.port),
-      issuer: port(values['issuer-port']),
-      dynamodb: port(values['dynamodb-port']),
-      messaging: port(values['messaging-port']),
-      stepFunctions: port(values['sfn-port']),
+      api: port('port', values.port),
+      issuer: port('issuer-port', values['issuer-port']),
+      dynamodb: port('dynamodb-port', values['dynamodb-port']),
+      messaging: port('messaging-port', values['messaging-port']),
+      stepFunctions: port('sfn-port', values['sfn-port']),
+      control: port('control-port', values['control-port']),
     },
     persist: values.persist,
-    stateDir: values['state-dir'],
+    stateDir,
     functionLogs: values['function-logs'],
-    visibilityTimeoutSeconds: number(values['visibility-timeout']),
-    retryDelayMs: number(values['retry-delay']),
+    visibilityTimeoutSeconds: numberOption('visibility-timeout', values['visibility-timeout'], { min: 0, max: 43200 }),
+    retryDelayMs: numberOption('retry-delay', values['retry-delay']),
+    reconcileEverySeconds: numberOption('reconcile-every', values['reconcile-every'], { min: 1 }) ?? 10,
+    staleAfterSeconds: numberOption('stale-after', values['stale-after'], { min: 1 }),
     seed: !values['no-seed'],
     log: (line) => console.log(`${time()} ${line}`),
   });
   const ms = Math.round(performance.now() - started);
+  const dir = relative(ROOT, stateDir);
+  const stateFlag = dir === '.local' ? '' : ` --state-dir ${stateDir}`;
   console.log(`
 Orders application running locally (started in ${ms} ms)
   HTTP API        ${stack.apiUrl}   ${stack.routes.join(', ')}
-  Token issuer    ${stack.issuer}   (npm run token -- --sub alice)
+  Token issuer    ${stack.issuer}   (TOKEN=$(npm run -s token -- --sub alice${stateFlag}))
   DynamoDB        ${stack.dynamodb.url}   (${stack.dynamodb.kind}; tables ${Object.values(stack.dynamodb.tables).join(', ')})
   SNS/SQS         ${stack.messagingUrl}
   Step Functions  ${stack.stepFunctionsUrl}
   Stock arrivals  ${stack.queues.StockArrivalsQueue}
+  Faults          ${stack.controlUrl}   (npm run fault -- --help${stateFlag})
 Ctrl-C stops everything.
 `);
   // A machine-readable line for scripts and tests that start the stack.
-  console.log(
-    `READY ${JSON.stringify({ ...stack, keys: undefined, stop: undefined, usage: undefined })}`,
-  );
+  const { keys: _k, lambda: _l, stepFunctions: _s, faults: _f, usage: _u, stop: _t, ...info } = stack;
+  console.log(`READY ${JSON.stringify(info)}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${time()} ${signal}: stopping`);
+    // Whatever happens, the process ends: a stuck stop must not keep the ports.
+    setTimeout(() => process.exit(1), 10_000).unref();
     await stack.stop();
     console.log(`${time()} stopped`);
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void shutdown(signal));
+  }
 }
 
 // Lambda runs nodejs24.x; so does the local stack (npm scripts put node_modules' Node.js 24
@@ -97,11 +122,13 @@ if (process.versions.node.split('.')[0] !== '24') {
   process.exit(1);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof PortInUseError) {
-    console.error(`\n${err.message}\nSee npm start -- --help for the port options.`);
-  } else {
-    console.error(err);
+runCommand(USAGE, async () => {
+  try {
+    await main();
+  } catch (err: unknown) {
+    if (err instanceof PortInUseError) {
+      throw new CommandError(`${err.message}\nSee npm start -- --help for the port options.`);
+    }
+    throw err;
   }
-  process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -6,41 +7,44 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { loadOrCreateKeys, mintToken } from './issuer';
-import { type LocalStack, startLocalStack } from './stack';
-import { ROOT } from './template';
+import { loadOrCreateKeys, mintToken } from '../cognito/issuer';
+import { type LocalStack, STACK_FILE, startLocalStack } from '../stack';
+import { ROOT } from '../template';
+import { runCommand } from './args';
+import { runningStack } from './stack-file';
+
+const USAGE = 'Runs the order flow against the local stack: npm run demo';
 
 /**
- * The order flow, end to end, against the local stack: `npm run demo`. Uses a stack already
- * running with `npm start` on the default ports, or starts one for the length of the demo.
+ * The order flow, end to end, against the local stack: `npm run demo`. Uses the stack `npm start`
+ * runs (found through .local/stack.json), or starts one for the length of the demo.
  */
 const aws = {
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 };
 const say = (line: string) => console.log(`\n▶ ${line}`);
+const STATE_DIR = join(ROOT, '.local');
 
-async function runningStack() {
-  try {
-    const issuer = 'http://127.0.0.1:3100';
-    await fetch(`${issuer}/.well-known/openid-configuration`);
-    return {
-      apiUrl: 'http://127.0.0.1:3000',
-      issuer,
-      messagingUrl: 'http://127.0.0.1:4566',
-      stockQueueUrl: 'http://sqs.us-east-1.localhost:4566/000000000000/StockArrivalsQueue',
-      topicArn: 'arn:aws:sns:us-east-1:000000000000:OrderEventsTopic',
-      stop: async () => {},
-    };
-  } catch {
-    return undefined;
-  }
+function running() {
+  if (!existsSync(join(STATE_DIR, STACK_FILE))) return undefined;
+  const stack = runningStack(STATE_DIR);
+  return {
+    apiUrl: stack.apiUrl,
+    issuer: stack.issuer,
+    messagingUrl: stack.messagingUrl,
+    stockQueueUrl: stack.queues.StockArrivalsQueue as string,
+    topicArn: stack.topics.OrderEventsTopic as string,
+    stateDir: STATE_DIR,
+    stop: async () => {},
+  };
 }
 
 async function ownStack() {
-  say('No stack on the default ports: starting one for this demo (its log lines start with │)');
+  say('No stack is running: starting one for this demo (its log lines start with │)');
   const stack: LocalStack = await startLocalStack({
-    ports: { api: 0, issuer: 0, dynamodb: 0, messaging: 0, stepFunctions: 0 },
+    ports: { api: 0, issuer: 0, dynamodb: 0, messaging: 0, stepFunctions: 0, control: 0 },
+    stateDir: join(STATE_DIR, 'demo'),
     log: (line) => console.log(`  │ ${line}`),
   });
   return {
@@ -49,13 +53,14 @@ async function ownStack() {
     messagingUrl: stack.messagingUrl,
     stockQueueUrl: stack.queues.StockArrivalsQueue as string,
     topicArn: stack.topics.OrderEventsTopic as string,
+    stateDir: stack.stateDir,
     stop: stack.stop,
   };
 }
 
 async function main() {
-  const stack = (await runningStack()) ?? (await ownStack());
-  const keys = await loadOrCreateKeys(join(ROOT, '.local', 'issuer-keys.json'));
+  const stack = running() ?? (await ownStack());
+  const keys = await loadOrCreateKeys(join(stack.stateDir, 'issuer-keys.json'));
   const token = await mintToken(keys, {
     issuer: stack.issuer,
     sub: 'alice',
@@ -107,19 +112,25 @@ async function main() {
   };
 
   const scarceSku = `GIZMO-${Date.now().toString(36).toUpperCase()}`;
-  say('Placing an order that is in stock (WIDGET-1) and one that is not (a new gizmo)');
+  const arrive = (arrivalId: string, quantity: number) =>
+    sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.stockQueueUrl,
+        MessageBody: JSON.stringify({ arrivalId, sku: scarceSku, quantity }),
+      }),
+    );
+  say(`A first stock arrival makes a new SKU known: 1 × ${scarceSku}`);
+  await arrive(`demo-${scarceSku}-1`, 1);
+  await new Promise((r) => setTimeout(r, 2000));
+
+  say(`Placing an order that is in stock (WIDGET-1) and one that is not (2 × ${scarceSku})`);
   const inStock = await order('WIDGET-1', 2);
-  const backordered = await order(scarceSku, 1);
+  const backordered = await order(scarceSku, 2);
   await waitFor(inStock, 'SHIPPED');
   await waitFor(backordered, 'BACKORDERED');
 
   say(`The warehouse sends a stock arrival of 5 × ${scarceSku} to the queue`);
-  await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: stack.stockQueueUrl,
-      MessageBody: JSON.stringify({ arrivalId: `demo-${scarceSku}`, sku: scarceSku, quantity: 5 }),
-    }),
-  );
+  await arrive(`demo-${scarceSku}-2`, 5);
   await waitFor(backordered, 'SHIPPED');
 
   say('Notifications received on the subscribed queue');
@@ -140,7 +151,4 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runCommand(USAGE, main);

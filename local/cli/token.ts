@@ -1,37 +1,37 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { loadOrCreateKeys, mintToken } from './issuer';
-import { ROOT } from './template';
+import { loadOrCreateKeys, mintToken } from '../cognito/issuer';
+import { ROOT } from '../template';
+import { numberOption, parseCommandLine, runCommand } from './args';
+import { runningStack } from './stack-file';
 
-const HELP = `Prints an access token from the local issuer: npm run token -- [options]
+const USAGE = `Prints an access token from the local stack's issuer: npm run -s token -- [options]
 
   --sub <id>          the customer (default alice)
   --scope <scope>     a scope to grant; repeat for more (default orders/read and orders/write)
   --expires-in <s>    lifetime in seconds (default 3600)
-  --issuer <url>      the issuer the stack runs (default http://127.0.0.1:3100)`;
+  --state-dir <dir>   the running stack's state directory (default .local)
+  --issuer <url>      sign for this issuer instead of the running stack's`;
 
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      sub: { type: 'string', default: 'alice' },
-      scope: { type: 'string', multiple: true },
-      'expires-in': { type: 'string', default: '3600' },
-      issuer: { type: 'string', default: 'http://127.0.0.1:3100' },
-      help: { type: 'boolean', default: false },
-    },
+runCommand(USAGE, async () => {
+  const { values } = parseCommandLine(USAGE, {
+    sub: { type: 'string', default: 'alice' },
+    scope: { type: 'string', multiple: true },
+    'expires-in': { type: 'string', default: '3600' },
+    'state-dir': { type: 'string' },
+    issuer: { type: 'string' },
+    help: { type: 'boolean', default: false },
   });
-  if (values.help) return console.log(HELP);
-  const keys = await loadOrCreateKeys(join(ROOT, '.local', 'issuer-keys.json'));
-  const token = await mintToken(keys, {
-    issuer: values.issuer,
-    sub: values.sub,
-    scopes: values.scope ?? ['orders/read', 'orders/write'],
-    expiresIn: Number(values['expires-in']),
-  });
-  console.log(token);
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  if (values.help) return console.log(USAGE);
+  const expiresIn = numberOption('expires-in', values['expires-in'], { min: 1, max: 86_400 });
+  const stateDir = values['state-dir'] ?? join(ROOT, '.local');
+  const issuer = values.issuer ?? runningStack(stateDir).issuer;
+  const keys = await loadOrCreateKeys(join(stateDir, 'issuer-keys.json'));
+  console.log(
+    await mintToken(keys, {
+      issuer,
+      sub: values.sub,
+      scopes: values.scope ?? ['orders/read', 'orders/write'],
+      expiresIn,
+    }),
+  );
 });

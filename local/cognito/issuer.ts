@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { listen } from './net';
+import { listen } from '../net';
 
 /** The local issuer's signing key: an RSA key pair made at first start and kept on disk. */
 interface IssuerKeys {

@@ -56,3 +56,15 @@ declare module 'dynalite/actions/*' {
   const action: (store: unknown, data: Record<string, unknown>, cb: Callback) => void;
   export = action;
 }
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+
+  interface DynaliteOptions {
+    path?: string;
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    maxItemSizeKb?: number;
+  }
+  export default function dynalite(options?: DynaliteOptions): Server;
+}

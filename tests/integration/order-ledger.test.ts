@@ -30,7 +30,7 @@ describe('order ledger under concurrency', () => {
     t = await createTestTables();
   });
 
-  async function stock(sku: string, quantity: number, arrivalId = randomUUID()) {
+  async function stock(sku: string, quantity: number, arrivalId: string = randomUUID()) {
     await receiveStock(t.inventory, { arrivalId, sku, quantity });
   }
 

@@ -1,4 +1,4 @@
-import { matchesAny } from '../../local/filter-criteria';
+import { matchesAny } from '../../local/event-sources/filter-criteria';
 
 describe('event filter patterns', () => {
   const newOrder = {

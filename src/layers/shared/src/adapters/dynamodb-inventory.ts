@@ -24,7 +24,8 @@ export const MAX_SHARDS = 32;
 
 /**
  * Stock on DynamoDB: one small item per stock shard of a SKU, and one item per stock arrival
- * applied (with a time to live), so no item grows with orders in flight or with arrivals.
+ * applied (with a time to live), so no item grows with orders in flight or with arrivals. A
+ * stock item that gained units carries `replenished: true` until units are next taken from it.
  * An arrival is applied once per `arrivalId`: the arrival's item is put on condition it does not
  * exist, in the same transaction that adds the units. A SKU is known once its first stock item
  * exists (its first arrival creates it, with no units if need be).
@@ -126,7 +127,7 @@ export function dynamoInventory(client: DynamoDBDocumentClient, tableName: strin
               TableName: tableName,
               Key: stockKey(arrival.sku, shard),
               UpdateExpression:
-                'SET sku = :sku, #shard = :shard, available = if_not_exists(available, :zero) + :units, received = if_not_exists(received, :zero) + :units',
+                'SET sku = :sku, #shard = :shard, available = if_not_exists(available, :zero) + :units, received = if_not_exists(received, :zero) + :units, replenished = :yes',
               // SHARD is one of DynamoDB's reserved words.
               ExpressionAttributeNames: { '#shard': 'shard' },
               ExpressionAttributeValues: {
@@ -134,6 +135,7 @@ export function dynamoInventory(client: DynamoDBDocumentClient, tableName: strin
                 ':shard': shard,
                 ':units': units,
                 ':zero': 0,
+                ':yes': true,
               },
             },
           }),

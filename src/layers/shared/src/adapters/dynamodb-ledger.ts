@@ -152,18 +152,26 @@ export function dynamoOrderLedger(
     };
   }
 
+  // Stock given back marks the item `replenished`, stock taken clears the mark: the inventory
+  // stream's filter passes only the changes that may let a waiting order through.
   const stockChange = (line: ReservedLine, delta: number): TransactItem => ({
     Update: {
       TableName: tables.inventory,
       Key: stockKey(line.sku, line.shard),
-      UpdateExpression: 'SET available = available + :delta',
+      UpdateExpression:
+        delta < 0
+          ? 'SET available = available + :delta REMOVE replenished'
+          : 'SET available = available + :delta, replenished = :yes',
       ...(delta < 0
         ? {
             ConditionExpression: 'available >= :quantity',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }
         : {}),
-      ExpressionAttributeValues: { ':delta': delta, ...(delta < 0 ? { ':quantity': -delta } : {}) },
+      ExpressionAttributeValues: {
+        ':delta': delta,
+        ...(delta < 0 ? { ':quantity': -delta } : { ':yes': true }),
+      },
     },
   });
 

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { loadTemplate, ROOT, type Template } from './template';
+import { loadTemplate, ROOT, type Template } from '../template';
 
 export const BUILD_DIR = join(ROOT, '.local', 'build');
 
@@ -10,7 +11,8 @@ export interface BuiltFunction {
   logicalId: string;
   /** The bundle's directory, as /var/task holds it on Lambda. */
   dir: string;
-  /** `index.handler` -> file index.js, export handler. */
+  /** The template's Handler, `index.handler`: file index.js, export handler. */
+  handler: string;
   file: string;
   exportName: string;
 }
@@ -23,10 +25,17 @@ export interface Build {
 
 /**
  * Builds what `sam build` builds, the same way: each function with esbuild and the options of
- * its `Metadata.BuildProperties`, and the shared layer with its own Makefile. The local stack
- * runs these bundles, so it runs the code that deploys.
+ * its `Metadata.BuildProperties` (BuildMethod: esbuild), and the shared layer with the script
+ * its Makefile runs (BuildMethod: makefile), src/layers/shared/build.mjs, run here directly with
+ * this Node.js, so `npm start` needs no make. The local stack runs these bundles, so it runs
+ * the code that deploys.
+ * https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-using-build-typescript.html
+ * https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/building-layers.html
  */
-export async function buildApplication(template: Template = loadTemplate(), outDir = BUILD_DIR) {
+export async function buildApplication(
+  template: Template = loadTemplate(),
+  outDir = BUILD_DIR,
+): Promise<Build> {
   rmSync(outDir, { recursive: true, force: true });
   const functions: Record<string, BuiltFunction> = {};
   const builds: Promise<unknown>[] = [];
@@ -38,9 +47,10 @@ export async function buildApplication(template: Template = loadTemplate(), outD
     if (resource.Metadata?.BuildMethod !== 'esbuild') {
       throw new Error(`${logicalId}: only BuildMethod esbuild is supported locally`);
     }
-    const [file, exportName] = String(Handler).split('.') as [string, string];
+    const handler = String(Handler);
+    const [file, exportName] = handler.split('.') as [string, string];
     const dir = join(outDir, logicalId);
-    functions[logicalId] = { logicalId, dir, file: join(dir, `${file}.js`), exportName };
+    functions[logicalId] = { logicalId, dir, handler, file: join(dir, `${file}.js`), exportName };
     builds.push(
       build({
         absWorkingDir: join(ROOT, CodeUri),
@@ -64,12 +74,14 @@ export async function buildApplication(template: Template = loadTemplate(), outD
   );
   if (layers.length !== 1) throw new Error('The local build expects exactly one layer');
   const [layerId, layer] = layers[0] as [string, Template['Resources'][string]];
+  if (layer.Metadata?.BuildMethod !== 'makefile') {
+    throw new Error(
+      `${layerId}: only BuildMethod makefile (running build.mjs) is supported locally`,
+    );
+  }
   const layerDir = join(outDir, layerId);
-  mkdirSync(layerDir, { recursive: true });
-  execFileSync('make', ['-s', '-C', join(ROOT, layer.Properties.ContentUri), `build-${layerId}`], {
-    env: { ...process.env, ARTIFACTS_DIR: layerDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const script = join(ROOT, layer.Properties.ContentUri, 'build.mjs');
+  builds.push(promisify(execFile)(process.execPath, [script, layerDir]));
   await Promise.all(builds);
-  return { functions, layerNodeModules: join(layerDir, 'nodejs', 'node_modules') } satisfies Build;
+  return { functions, layerNodeModules: join(layerDir, 'nodejs', 'node_modules') };
 }
