@@ -4,11 +4,13 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.[jt]s$': ['@swc/jest'] },
-  // iso-3166 is published as ES modules only: compile it like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!iso-3166/)'],
+  // These packages are published as ES modules only: compile them like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!(iso-3166|jose|fauxqs)/)'],
   moduleNameMapper: {
     '^@orders/shared$': '<rootDir>/src/layers/shared/src/index.ts',
     '^@orders/shared/(.*)$': '<rootDir>/src/layers/shared/src/$1.ts',
+    // Exported for `import` only; the compiled tests load it with require.
+    '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js',
   },
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',

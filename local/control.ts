@@ -15,7 +15,7 @@ export const faultSchema = z.union([
   z.strictObject({
     service: z.literal('lambda'),
     function: z.string(),
-    kind: z.enum(['timeout', 'crash', 'throttle']),
+    kind: z.enum(['timeout', 'crash', 'error', 'throttle']),
     count: z.optional(z.int().check(z.positive())),
     seconds: z.optional(z.number().check(z.positive(), z.maximum(3600))),
   }),
@@ -34,12 +34,17 @@ export async function startControl(options: {
   port?: number;
   host?: string;
 }) {
-  const lambdaFaults: Array<FaultRequest & { service: 'lambda'; clear(): void; until?: number }> = [];
+  const lambdaFaults: Array<FaultRequest & { service: 'lambda'; clear(): void; until?: number }> =
+    [];
 
   async function inject(fault: FaultRequest) {
     if (fault.service === 'dynamodb') {
       if (!options.dynamodb) throw new Error('DynamoDB faults need the embedded DynamoDB');
-      await options.dynamodb.faults.inject({ mode: fault.mode, seconds: fault.seconds, fraction: fault.fraction });
+      await options.dynamodb.faults.inject({
+        mode: fault.mode,
+        seconds: fault.seconds,
+        fraction: fault.fraction,
+      });
       options.log(`fault: DynamoDB ${fault.mode} for ${fault.seconds} s`);
       return;
     }
@@ -49,7 +54,11 @@ export async function startControl(options: {
     });
     const until = fault.seconds ? Date.now() + fault.seconds * 1000 : undefined;
     lambdaFaults.push({ ...fault, clear, until });
-    const span = fault.count ? `the next ${fault.count} invocation(s)` : fault.seconds ? `${fault.seconds} s` : 'until cleared';
+    const span = fault.count
+      ? `the next ${fault.count} invocation(s)`
+      : fault.seconds
+        ? `${fault.seconds} s`
+        : 'until cleared';
     options.log(`fault: ${fault.function} ${fault.kind} for ${span}`);
   }
 
@@ -85,7 +94,8 @@ export async function startControl(options: {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const parsed = z.safeParse(faultSchema, JSON.parse(Buffer.concat(chunks).toString() || '{}'));
-      if (!parsed.success) return send(400, { message: 'Invalid fault', issues: parsed.error.issues });
+      if (!parsed.success)
+        return send(400, { message: 'Invalid fault', issues: parsed.error.issues });
       await inject(parsed.data);
       return send(200, await list());
     } catch (err: unknown) {

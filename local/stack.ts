@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -143,9 +143,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     stoppers.push(() => lambda.stop());
 
     // Step Functions: the order workflow from statemachine/, its tasks calling the local services.
-    const workflowType = String(
-      template.Parameters?.WorkflowType?.Default ?? 'STANDARD',
-    ) as 'STANDARD' | 'EXPRESS';
+    const workflowType = String(template.Parameters?.WorkflowType?.Default ?? 'STANDARD') as
+      | 'STANDARD'
+      | 'EXPRESS';
     const machine = stateMachineRunner(
       workflowDefinition((_name, value) => String(resolve(ctx, value)), template) as never,
       {
@@ -153,8 +153,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
           try {
             return await lambda.invoke(String(functionArn.split(':').pop()), payload);
           } catch (err: unknown) {
-            if (err instanceof FunctionError) throw err;
-            // Errors of the Lambda service itself: Step Functions prefixes them.
+            // An environment that crashed or ran out of memory is an unhandled error, which
+            // Step Functions names Lambda.Unknown; a function error keeps its errorType; errors
+            // of the Lambda service itself are prefixed with Lambda.
+            // https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+            if (err instanceof FunctionError) {
+              if (!['Runtime.ExitError', 'Runtime.OutOfMemory'].includes(err.errorType)) throw err;
+              throw new TaskError('Lambda.Unknown', `${err.errorType}: ${err.message}`);
+            }
             throw new TaskError(`Lambda.${(err as Error).name}`, (err as Error).message);
           }
         },
@@ -257,7 +263,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
             method: String(props.Method ?? 'ANY').toUpperCase(),
             path: props.Path,
             functionId: id,
-            authorizer: authorizerName && authorizerName !== 'NONE' ? authorizers(authorizerName) : undefined,
+            authorizer:
+              authorizerName && authorizerName !== 'NONE' ? authorizers(authorizerName) : undefined,
             scopes: props.Auth?.AuthorizationScopes ?? [],
           });
         } else if (event.Type === 'SQS') {
@@ -283,7 +290,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
           const tableId = String(props.Stream).match(/table\/([^/]+)\/stream/)?.[1];
           const tableLogicalId = Object.entries(tableNames).find(([, n]) => n === tableId)?.[0];
           if (!tableLogicalId) throw new Error(`${name}: unknown stream ${props.Stream}`);
-          const streamArn = await latestStreamArn(dynamoClient, tableNames[tableLogicalId] as string);
+          const streamArn = await latestStreamArn(
+            dynamoClient,
+            tableNames[tableLogicalId] as string,
+          );
           const failureQueue = [...messaging.queues.values()].find(
             (q) => q.arn === props.DestinationConfig?.OnFailure?.Destination,
           );
@@ -309,7 +319,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
               filters: (props.FilterCriteria?.Filters ?? []).map(
                 (f: { Pattern: string }) => JSON.parse(f.Pattern) as FilterPattern,
               ),
-              onFailure: failureQueue ? { sqs: messaging.sqs, queueUrl: failureQueue.url } : undefined,
+              onFailure: failureQueue
+                ? { sqs: messaging.sqs, queueUrl: failureQueue.url }
+                : undefined,
               invoke,
               log,
               retryDelayMs: options.retryDelayMs,
@@ -346,7 +358,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         async invoke(event) {
           for (const record of (event as { Records: Array<{ body: string }> }).Records) {
             const n = JSON.parse(record.body) as Record<string, string | undefined>;
-            log(`notification ${n.type} to ${n.customerId ?? '?'} (order ${n.orderId}): ${n.message}`);
+            log(
+              `notification ${n.type} to ${n.customerId ?? '?'} (order ${n.orderId}): ${n.message}`,
+            );
           }
         },
         log: () => {},
@@ -488,10 +502,13 @@ function resolveContext(
       if (type === 'AWS::DynamoDB::Table') {
         return attribute === 'StreamArn' ? `${tableArn(id)}/stream/latest` : tableArn(id);
       }
-      if (type === 'AWS::SQS::Queue') return attribute === 'Arn' ? (messaging.queues.get(id)?.arn as string) : id;
-      if (type === 'AWS::SNS::Topic') return attribute === 'TopicName' ? id : (messaging.topics.get(id) as string);
+      if (type === 'AWS::SQS::Queue')
+        return attribute === 'Arn' ? (messaging.queues.get(id)?.arn as string) : id;
+      if (type === 'AWS::SNS::Topic')
+        return attribute === 'TopicName' ? id : (messaging.topics.get(id) as string);
       if (type === 'AWS::Serverless::Function') return localArn('lambda', id);
-      if (type === 'AWS::Serverless::StateMachine') return attribute === 'Name' ? id : localArn('states', id);
+      if (type === 'AWS::Serverless::StateMachine')
+        return attribute === 'Name' ? id : localArn('states', id);
       // Log groups, alarms and the like exist only in AWS: a placeholder the stack never uses.
       return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}/${attribute}`;
     },
@@ -502,7 +519,8 @@ function resolveContext(
 function apiAuthorizers(api: Props) {
   return (name: string) => {
     const definition = api.Auth?.Authorizers?.[name];
-    if (!definition?.JwtConfiguration) throw new Error(`Authorizer ${name} is not a JWT authorizer`);
+    if (!definition?.JwtConfiguration)
+      throw new Error(`Authorizer ${name} is not a JWT authorizer`);
     return jwtAuthorizer({
       issuer: definition.JwtConfiguration.issuer,
       audience: definition.JwtConfiguration.audience,
@@ -552,7 +570,9 @@ function functionEnvironment(
     NODE_PATH: build.layerNodeModules,
     TZ: ':UTC',
     // Where the stack's own services listen, and the values it sets for local runs.
-    ...Object.fromEntries(Object.entries(local).filter(([k]) => k.startsWith('AWS_') || k in declared)),
+    ...Object.fromEntries(
+      Object.entries(local).filter(([k]) => k.startsWith('AWS_') || k in declared),
+    ),
   };
 }
 
@@ -565,7 +585,20 @@ function logFunctionLine(log: (line: string) => void, fn: string, line: string, 
   }
   const level = String(entry?.level ?? 'INFO');
   if (!all && !['WARN', 'ERROR', 'CRITICAL'].includes(level)) return;
-  const { level: _l, message, timestamp: _t, service: _s, cold_start: _c, function_name: _f, function_memory_size: _m, function_arn: _a, function_request_id: _r, sampling_rate: _sr, xray_trace_id: _x, ...rest } = entry ?? {};
+  const {
+    level: _l,
+    message,
+    timestamp: _t,
+    service: _s,
+    cold_start: _c,
+    function_name: _f,
+    function_memory_size: _m,
+    function_arn: _a,
+    function_request_id: _r,
+    sampling_rate: _sr,
+    xray_trace_id: _x,
+    ...rest
+  } = entry ?? {};
   const details = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
   log(`${fn}: ${level} ${message ?? line}${details}`);
 }

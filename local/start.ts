@@ -74,9 +74,13 @@ async function main() {
     persist: values.persist,
     stateDir,
     functionLogs: values['function-logs'],
-    visibilityTimeoutSeconds: numberOption('visibility-timeout', values['visibility-timeout'], { min: 0, max: 43200 }),
+    visibilityTimeoutSeconds: numberOption('visibility-timeout', values['visibility-timeout'], {
+      min: 0,
+      max: 43200,
+    }),
     retryDelayMs: numberOption('retry-delay', values['retry-delay']),
-    reconcileEverySeconds: numberOption('reconcile-every', values['reconcile-every'], { min: 1 }) ?? 10,
+    reconcileEverySeconds:
+      numberOption('reconcile-every', values['reconcile-every'], { min: 1 }) ?? 10,
     staleAfterSeconds: numberOption('stale-after', values['stale-after'], { min: 1 }),
     seed: !values['no-seed'],
     log: (line) => console.log(`${time()} ${line}`),
@@ -96,7 +100,15 @@ Orders application running locally (started in ${ms} ms)
 Ctrl-C stops everything.
 `);
   // A machine-readable line for scripts and tests that start the stack.
-  const { keys: _k, lambda: _l, stepFunctions: _s, faults: _f, usage: _u, stop: _t, ...info } = stack;
+  const {
+    keys: _k,
+    lambda: _l,
+    stepFunctions: _s,
+    faults: _f,
+    usage: _u,
+    stop: _t,
+    ...info
+  } = stack;
   console.log(`READY ${JSON.stringify(info)}`);
 
   let stopping = false;

@@ -142,7 +142,9 @@ export async function startHttpApi(options: HttpApiOptions) {
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const line = (status: number, detail: string) =>
-      options.log(`${req.method} ${url.pathname}${url.search} → ${status} (${detail}, ${Date.now() - started} ms)`);
+      options.log(
+        `${req.method} ${url.pathname}${url.search} → ${status} (${detail}, ${Date.now() - started} ms)`,
+      );
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...cors(req), ...headers });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));

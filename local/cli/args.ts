@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A command-line mistake: printed as one line and the usage, never as a stack trace. */
 export class UsageError extends Error {}
@@ -33,7 +33,9 @@ export function numberOption(
   const n = Number(value);
   const ok = value.trim() !== '' && Number.isFinite(n) && (!integer || Number.isInteger(n));
   if (!ok || n < min || n > max) {
-    throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${value}"`);
+    throw new UsageError(
+      `--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${value}"`,
+    );
   }
   return n;
 }

@@ -10,9 +10,10 @@ const USAGE = `Injects a fault into the running local stack: npm run fault -- <w
   dynamodb unreachable <seconds>   DynamoDB refuses connections
   dynamodb throttle <seconds> [--fraction <0-1>]
                                    DynamoDB answers ProvisionedThroughputExceededException
-  lambda <Function> timeout|crash|throttle [--count <n> | --seconds <s>]
+  lambda <Function> timeout|crash|error|throttle [--count <n> | --seconds <s>]
                                    the function's next invocations time out, crash the
-                                   environment, or are throttled (429), as Lambda would
+                                   environment after running, fail before running, or are
+                                   throttled (429), as Lambda would
   list                             the faults in force
   clear                            end every fault now
 
@@ -47,10 +48,13 @@ runCommand(USAGE, async () => {
     let fault: FaultRequest;
     if (service === 'dynamodb') {
       if (a !== 'unavailable' && a !== 'unreachable' && a !== 'throttle') {
-        throw new UsageError(`dynamodb takes unavailable, unreachable or throttle, not "${a ?? ''}"`);
+        throw new UsageError(
+          `dynamodb takes unavailable, unreachable or throttle, not "${a ?? ''}"`,
+        );
       }
       const seconds = numberOption('seconds', b, { min: 1, max: 3600 });
-      if (seconds === undefined) throw new UsageError('How many seconds? e.g. dynamodb unavailable 45');
+      if (seconds === undefined)
+        throw new UsageError('How many seconds? e.g. dynamodb unavailable 45');
       fault = {
         service,
         mode: a,
@@ -58,8 +62,8 @@ runCommand(USAGE, async () => {
         fraction: numberOption('fraction', values.fraction, { min: 0, max: 1, integer: false }),
       };
     } else if (service === 'lambda') {
-      if (!a || (b !== 'timeout' && b !== 'crash' && b !== 'throttle')) {
-        throw new UsageError('lambda takes a function name and timeout, crash or throttle');
+      if (!a || (b !== 'timeout' && b !== 'crash' && b !== 'error' && b !== 'throttle')) {
+        throw new UsageError('lambda takes a function name and timeout, crash, error or throttle');
       }
       fault = {
         service,
@@ -71,7 +75,11 @@ runCommand(USAGE, async () => {
     } else {
       throw new UsageError(service ? `Unknown fault target "${service}"` : 'What should fail?');
     }
-    request = { method: 'POST', body: JSON.stringify(fault), headers: { 'content-type': 'application/json' } };
+    request = {
+      method: 'POST',
+      body: JSON.stringify(fault),
+      headers: { 'content-type': 'application/json' },
+    };
   }
   const response = await fetch(`${controlUrl}/faults`, request);
   const body = await response.json();

@@ -21,7 +21,9 @@ export interface StackFile {
 /** The stack running with this state directory (default .local), or a CommandError saying how to start one. */
 export function runningStack(stateDir = join(ROOT, '.local')): StackFile {
   const file = join(stateDir, STACK_FILE);
-  const stack = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StackFile) : undefined;
+  const stack = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as StackFile)
+    : undefined;
   if (!stack || !isAlive(stack.pid)) {
     throw new CommandError(
       `No local stack is running with state directory ${stateDir}. Start one with npm start (and give the same --state-dir here if it has one).`,

@@ -26,7 +26,13 @@ export interface DynamoDbEndpoint {
  *    persistence and fault injection added.
  */
 export async function startDynamoDb(
-  options: { useContainers?: boolean; dataDir?: string; port?: number; host?: string; accounting?: boolean } = {},
+  options: {
+    useContainers?: boolean;
+    dataDir?: string;
+    port?: number;
+    host?: string;
+    accounting?: boolean;
+  } = {},
 ): Promise<DynamoDbEndpoint> {
   const given = process.env.DYNAMODB_ENDPOINT;
   if (given) return { url: given, kind: 'given', stop: async () => {} };

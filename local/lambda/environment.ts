@@ -28,8 +28,11 @@ export interface EnvironmentOptions {
   accountId?: string;
 }
 
-/** What the fault injection makes an invocation do (see FunctionPool.injectFault). */
-export type InvocationFault = 'timeout' | 'crash';
+/**
+ * What the fault injection makes an invocation do (see FunctionPool.injectFault): hang until the
+ * timeout, end the environment after running, or fail with `InjectedError` before running.
+ */
+export type InvocationFault = 'timeout' | 'crash' | 'error';
 
 /**
  * Lambda's limit on the Init phase. Beyond it Lambda tries init again within the invocation's

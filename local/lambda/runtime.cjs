@@ -137,6 +137,14 @@ async function main() {
       currentRequestId = undefined;
       process.send({ requestId, ...reply });
     };
+    // A fault injected by the service: the function fails before doing anything.
+    if (fault === 'error') {
+      const err = Object.assign(new Error('Failed by fault injection, before running'), {
+        name: 'InjectedError',
+      });
+      logError('Invoke Error', err);
+      return answer({ type: 'error', error: toRapidResponse(err) });
+    }
     Promise.resolve()
       .then(() => handler(JSON.parse(event), lambdaContext))
       .then(

@@ -25,7 +25,10 @@ export interface MessagingOptions {
 type Props = Record<string, unknown> & {
   VisibilityTimeout?: number;
   MessageRetentionPeriod?: number;
-  RedrivePolicy?: { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] }; maxReceiveCount: number };
+  RedrivePolicy?: {
+    deadLetterTargetArn: { 'Fn::GetAtt': [string, string] };
+    maxReceiveCount: number;
+  };
 };
 
 /**
@@ -77,7 +80,9 @@ export async function startMessaging(options: MessagingOptions) {
     const [id, { Properties: p }] = pending.splice(index, 1)[0] as [string, { Properties: Props }];
     const attributes: Record<string, string> = {};
     if (p.VisibilityTimeout !== undefined) {
-      attributes.VisibilityTimeout = String(options.visibilityTimeoutSeconds ?? p.VisibilityTimeout);
+      attributes.VisibilityTimeout = String(
+        options.visibilityTimeoutSeconds ?? p.VisibilityTimeout,
+      );
     }
     if (p.MessageRetentionPeriod !== undefined) {
       attributes.MessageRetentionPeriod = String(p.MessageRetentionPeriod);

@@ -88,7 +88,9 @@ export function stateMachineRunner(definition: Definition, integrations: Integra
       const retryIntervalOverrides =
         options.retryDelayMs === undefined
           ? undefined
-          : Object.fromEntries(Object.keys(handlers).map((n) => [n, options.retryDelayMs as number]));
+          : Object.fromEntries(
+              Object.keys(handlers).map((n) => [n, options.retryDelayMs as number]),
+            );
       const execution = machine.run(input as never, {
         overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
         context: options.execution

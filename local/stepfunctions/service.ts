@@ -123,7 +123,10 @@ export async function startStepFunctions(options: StepFunctionsOptions) {
     const name = String(body.name ?? randomUUID());
     const input = String(body.input ?? '{}');
     if (stateMachineArn !== options.stateMachineArn) {
-      throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+      throw new ApiError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${stateMachineArn}'`,
+      );
     }
     if (!/^[\w-]{1,80}$/.test(name)) throw new ApiError('InvalidName', `Invalid Name: '${name}'`);
     const base = `${stateMachineArn.replace(':stateMachine:', type === 'EXPRESS' ? ':express:' : ':execution:')}:${name}`;
@@ -154,13 +157,18 @@ export async function startStepFunctions(options: StepFunctionsOptions) {
       throw new ApiError('InvalidArn', 'This operation is not supported by EXPRESS state machines');
     }
     const execution = executions.get(executionArn);
-    if (!execution) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    if (!execution)
+      throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
     return execution;
   }
 
   function redrive(body: Record<string, unknown>) {
     const execution = find(body);
-    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED' || !execution.failedState) {
+    if (
+      execution.status === 'RUNNING' ||
+      execution.status === 'SUCCEEDED' ||
+      !execution.failedState
+    ) {
       throw new ApiError(
         'ExecutionNotRedrivable',
         `Execution is ${execution.status} and cannot be redriven`,
@@ -221,14 +229,20 @@ export async function startStepFunctions(options: StepFunctionsOptions) {
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
       const handle = operations[operation];
-      if (!handle) throw new ApiError('UnknownOperationException', `${operation} is not supported locally`);
+      if (!handle)
+        throw new ApiError('UnknownOperationException', `${operation} is not supported locally`);
       send(res, 200, handle(body));
     } catch (err: unknown) {
       const { code, message } = err as { code?: string; message: string };
       send(res, 400, { __type: code ?? 'InternalFailure', message });
     }
   });
-  const url = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1', 'Step Functions');
+  const url = await listen(
+    server,
+    options.port ?? 0,
+    options.host ?? '127.0.0.1',
+    'Step Functions',
+  );
 
   return {
     url,

@@ -1,177 +1,245 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { InvalidOrderStateError, TransientError } from '@orders/shared';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import validateAsl from 'asl-validator';
 import { ROOT } from '../../local/template';
 import { apiEvent, call, orderBody } from '../support/api';
-import { type OrderSystem, startOrderSystem } from '../support/order-system';
+import { type App, startApp } from '../support/app';
 
-const ASL_PATH = join(ROOT, 'statemachine', 'order-workflow.asl.json');
+const ASL = JSON.parse(
+  readFileSync(join(ROOT, 'statemachine', 'order-workflow.asl.json'), 'utf8'),
+) as {
+  States: Record<
+    string,
+    {
+      Type: string;
+      Retry?: Array<{ ErrorEquals: string[] }>;
+      Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
+      TimeoutSeconds?: number;
+    }
+  >;
+};
+const HAPPY_PATH = ['ProcessOrder', 'ShipOrder', 'Backorder'];
 
 describe('order workflow definition', () => {
   it('is valid Amazon States Language', () => {
-    const definition = JSON.parse(readFileSync(ASL_PATH, 'utf8'));
-    const { isValid, errors } = validateAsl(definition, { checkArn: true, checkPaths: true });
+    const { isValid, errors } = validateAsl(ASL, { checkArn: true, checkPaths: true });
     expect(errors).toEqual([]);
     expect(isValid).toBe(true);
   });
 
-  it('has Retry and Catch on every task', () => {
-    const { States } = JSON.parse(readFileSync(ASL_PATH, 'utf8'));
-    const tasks = Object.entries(States as Record<string, Record<string, unknown[]>>).filter(
-      ([, s]) => s.Type === ('Task' as unknown),
-    );
-    expect(tasks.length).toBeGreaterThanOrEqual(6);
-    for (const [name, state] of tasks) {
-      expect({ name, retry: (state.Retry?.length ?? 0) > 0 }).toEqual({ name, retry: true });
-      expect({ name, catch: (state.Catch?.length ?? 0) > 0 }).toEqual({ name, catch: true });
+  it('retries timeouts, throttling and service errors on every task, each with a timeout', () => {
+    for (const [name, state] of Object.entries(ASL.States).filter(([, s]) => s.Type === 'Task')) {
+      const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      const expected = state.Retry?.some((r) => r.ErrorEquals.includes('States.ALL'))
+        ? ['States.ALL']
+        : [
+            'TransientError',
+            'States.Timeout',
+            'Sandbox.Timedout',
+            'Lambda.Unknown',
+            'Lambda.TooManyRequestsException',
+          ];
+      expect({ name, retried: expect.arrayContaining(expected) }).toEqual({
+        name,
+        retried: expect.arrayContaining(expected),
+      });
+      expect({ name, retried }).toEqual({ name, retried: expect.arrayContaining(expected) });
+      expect({ name, timeout: state.TimeoutSeconds }).toEqual({
+        name,
+        timeout: expect.any(Number),
+      });
+    }
+  });
+
+  it('takes the failure path from every happy-path task, and from no failure-path task', () => {
+    for (const [name, state] of Object.entries(ASL.States).filter(([, s]) => s.Type === 'Task')) {
+      const catchAll = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
+      expect({ name, next: catchAll?.Next }).toEqual({
+        name,
+        next: HAPPY_PATH.includes(name) ? 'FailOrder' : undefined,
+      });
     }
   });
 });
 
+/**
+ * Orders through the whole application as it deploys: the HTTP function stores them, the orders
+ * stream starts the workflow, the tasks run as built bundles, SNS tells the customer.
+ */
 describe('order workflow run', () => {
-  let system: OrderSystem;
+  let app: App;
   let skuCount = 0;
   const newSku = () => `WF-${++skuCount}`;
 
   beforeAll(async () => {
-    system = await startOrderSystem();
-  });
-  afterAll(() => system.close());
+    app = await startApp({ staleAfterSeconds: 1 });
+  }, 60_000);
+  afterAll(() => app.stop());
 
-  async function placeOrder(customerId: string, items: Array<{ sku: string; quantity: number }>) {
+  async function stock(sku: string, quantity: number) {
+    await app.inventory.receive(
+      { arrivalId: `${sku}-${quantity}-${Math.random()}`, sku, quantity },
+      new Date(),
+    );
+  }
+
+  async function place(customer: string, items: Array<{ sku: string; quantity: number }>) {
     const response = await call(
-      system.handler('CreateOrderFunction'),
-      apiEvent('create-order', customerId, { body: orderBody(items) }),
+      app,
+      'CreateOrderFunction',
+      apiEvent('create-order', customer, { body: orderBody(items) }),
     );
     expect(response.status).toBe(202);
     return response.body.orderId as string;
   }
 
-  async function stock(sku: string) {
-    const { Item } = await system.documentClient.send(
-      new GetCommand({ TableName: system.inventoryTable, Key: { sku } }),
-    );
-    return Item;
+  async function notificationsOf(orderId: string) {
+    return (await app.notifications()).filter((n) => n.orderId === orderId).map((n) => n.type);
   }
 
-  it('ships an order that is in stock and tells the customer', async () => {
+  it('ships an order that is in stock, tells the customer once, and leaves nothing in flight', async () => {
     const sku = newSku();
-    await system.inventory.addStock(sku, 5, 'arrival-1');
-    const orderId = await placeOrder('alice', [{ sku, quantity: 2 }]);
+    await stock(sku, 5);
+    const orderId = await place('alice', [{ sku, quantity: 2 }]);
+    await app.settle();
 
-    await system.runWorkflow(orderId);
-
-    const order = await system.orders.get(orderId);
-    expect(order?.status).toBe('SHIPPED');
+    const order = await app.order(orderId);
+    expect(order).toMatchObject({ status: 'SHIPPED', inFlight: false });
     expect(order?.shipment?.trackingId).toMatch(/^ACME-/);
-    expect(await stock(sku)).toMatchObject({ available: 3, sold: 2, reservations: {} });
-    expect(system.notificationsFor(orderId)).toEqual([
-      expect.objectContaining({
-        eventType: 'ORDER_SHIPPED',
-        event: expect.objectContaining({ customerId: 'alice', status: 'SHIPPED' }),
-      }),
-    ]);
+    expect((await app.books()).skus.get(sku)).toEqual({
+      available: 3,
+      received: 5,
+      held: 0,
+      committed: 2,
+    });
+    expect(await notificationsOf(orderId)).toEqual(['ORDER_SHIPPED']);
   });
 
-  it('backorders an order that is short and indexes it under the missing sku', async () => {
-    const [inStock, short] = [newSku(), newSku()];
-    await system.inventory.addStock(inStock, 5, 'arrival-1');
-    await system.inventory.addStock(short, 1, 'arrival-1');
-    const orderId = await placeOrder('bob', [
-      { sku: inStock, quantity: 1 },
+  it('backorders an order that is short, then ships it when the stock arrives on the queue', async () => {
+    const [plenty, short] = [newSku(), newSku()];
+    await stock(plenty, 5);
+    await stock(short, 1);
+    const orderId = await place('bob', [
+      { sku: plenty, quantity: 1 },
       { sku: short, quantity: 2 },
     ]);
+    await app.settle();
+    expect(await app.order(orderId)).toMatchObject({
+      status: 'BACKORDERED',
+      missingSkus: [short],
+      inFlight: false,
+    });
+    expect((await app.books()).queues.get(short)).toEqual([orderId]);
 
-    await system.runWorkflow(orderId);
-
-    const order = await system.orders.get(orderId);
-    expect(order).toMatchObject({ status: 'BACKORDERED', missingSkus: [short] });
-    expect(await stock(inStock)).toMatchObject({ available: 5, reservations: {} });
-    const waiting = [];
-    for await (const id of system.orders.backorderedFor(short)) waiting.push(id);
-    expect(waiting).toEqual([orderId]);
-    expect(system.notificationsFor(orderId).map((n) => n.eventType)).toEqual(['ORDER_BACKORDERED']);
-  });
-
-  it('retries a transient failure and then succeeds', async () => {
-    const sku = newSku();
-    await system.inventory.addStock(sku, 1, 'arrival-1');
-    const orderId = await placeOrder('carol', [{ sku, quantity: 1 }]);
-    const before = system.invocations.ProcessOrderFunction ?? 0;
-    system.injectFaults(
-      'ProcessOrderFunction',
-      new TransientError('throttled'),
-      new TransientError('throttled again'),
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: app.stack.messagingUrl,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: app.stack.queues.StockArrivalsQueue,
+        MessageBody: JSON.stringify({ arrivalId: `${short}-asn`, sku: short, quantity: 4 }),
+      }),
     );
+    await app.settle();
+    sqs.destroy();
 
-    await system.runWorkflow(orderId);
-
-    expect((system.invocations.ProcessOrderFunction ?? 0) - before).toBe(3);
-    expect((await system.orders.get(orderId))?.status).toBe('SHIPPED');
-    expect(await stock(sku)).toMatchObject({ available: 0, sold: 1 });
+    expect(await app.order(orderId)).toMatchObject({
+      status: 'SHIPPED',
+      executionName: `${orderId}-resumed`,
+      inFlight: false,
+    });
+    expect((await app.books()).skus.get(short)).toMatchObject({ available: 3, committed: 2 });
+    expect(await notificationsOf(orderId)).toEqual(['ORDER_BACKORDERED', 'ORDER_SHIPPED']);
   });
 
-  it('takes the failure path on a permanent error: releases stock, marks FAILED, notifies', async () => {
+  it('retries a step that times out or crashes, and ships once', async () => {
     const sku = newSku();
-    await system.inventory.addStock(sku, 4, 'arrival-1');
-    const orderId = await placeOrder('dave', [{ sku, quantity: 3 }]);
-    system.injectFaults('ShipOrderFunction', new InvalidOrderStateError('carrier refused'));
+    await stock(sku, 1);
+    const timeouts = app.stack.lambda.injectFault('ProcessOrderFunction', 'timeout', { count: 1 });
+    const crashes = app.stack.lambda.injectFault('ShipOrderFunction', 'crash', { count: 1 });
+    const orderId = await place('carol', [{ sku, quantity: 1 }]);
+    await app.settle(1500, 90_000);
+    timeouts.clear();
+    crashes.clear();
 
-    await expect(system.runWorkflow(orderId)).rejects.toMatchObject({ name: 'OrderFailed' });
+    expect((await app.order(orderId))?.status).toBe('SHIPPED');
+    expect((await app.books()).skus.get(sku)).toMatchObject({ available: 0, committed: 1 });
+    expect(await notificationsOf(orderId)).toEqual(['ORDER_SHIPPED']);
+  }, 120_000);
 
-    expect(await system.orders.get(orderId)).toMatchObject({
+  it('takes the failure path once retries run out: stock back, FAILED, the customer told', async () => {
+    const sku = newSku();
+    await stock(sku, 2);
+    const outage = app.stack.lambda.injectFault('ShipOrderFunction', 'throttle', { count: 100 });
+    const orderId = await place('dave', [{ sku, quantity: 1 }]);
+    await app.settle();
+    outage.clear();
+
+    expect(await app.order(orderId)).toMatchObject({ status: 'FAILED', inFlight: false });
+    expect((await app.books()).skus.get(sku)).toMatchObject({
+      available: 2,
+      held: 0,
+      committed: 0,
+    });
+    expect(await notificationsOf(orderId)).toEqual(['ORDER_FAILED']);
+  });
+
+  it('redrives an execution whose failure path ran out of retries, from where it failed', async () => {
+    const sku = newSku();
+    await stock(sku, 2);
+    const ship = app.stack.lambda.injectFault('ShipOrderFunction', 'throttle', { count: 100 });
+    const fail = app.stack.lambda.injectFault('FailOrderFunction', 'throttle', { count: 100 });
+    const orderId = await place('erin', [{ sku, quantity: 1 }]);
+    await app.settle();
+    const stalled = app.stack.stepFunctions.executions.get(
+      `${app.stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${orderId}`,
+    );
+    expect(stalled).toMatchObject({ status: 'FAILED', error: 'Lambda.TooManyRequestsException' });
+    expect(await app.order(orderId)).toMatchObject({ status: 'RESERVED', inFlight: true });
+    ship.clear();
+    fail.clear();
+
+    await new Promise((r) => setTimeout(r, 1100)); // past STALE_AFTER_SECONDS
+    const result = await app.invoke('ReconcileOrdersFunction', {});
+    await app.settle();
+
+    expect(result).toEqual({ rescued: 1 });
+    expect(stalled).toMatchObject({ status: 'FAILED', error: 'OrderFailed', redriveCount: 1 });
+    expect(await app.order(orderId)).toMatchObject({
       status: 'FAILED',
-      failureReason: 'InvalidOrderStateError',
+      rescues: 1,
+      inFlight: false,
     });
-    expect(await stock(sku)).toMatchObject({ available: 4, sold: 0, reservations: {} });
-    expect(system.notificationsFor(orderId).map((n) => n.eventType)).toEqual(['ORDER_FAILED']);
+    expect((await app.books()).skus.get(sku)).toMatchObject({ available: 2, held: 0 });
+    expect(await notificationsOf(orderId)).toEqual(['ORDER_FAILED']);
   });
 
-  it('takes the failure path once transient retries run out', async () => {
+  it('starts the execution of an order whose start was lost, and ships it', async () => {
     const sku = newSku();
-    await system.inventory.addStock(sku, 2, 'arrival-1');
-    const orderId = await placeOrder('erin', [{ sku, quantity: 1 }]);
-    const outage = Array.from({ length: 6 }, () => new TransientError('DynamoDB unavailable'));
-    system.injectFaults('ProcessOrderFunction', ...outage);
+    await stock(sku, 1);
+    const lost = app.stack.lambda.injectFault('StartWorkflowFunction', 'error', { count: 1000 });
+    const orderId = await place('frank', [{ sku, quantity: 1 }]);
+    await app.settle();
+    expect(app.lines.join('\n')).toContain('gave up on 1 record(s)');
+    lost.clear();
+    expect(await app.order(orderId)).toMatchObject({ status: 'PENDING', inFlight: true });
 
-    await expect(system.runWorkflow(orderId)).rejects.toMatchObject({ name: 'OrderFailed' });
-
-    expect((await system.orders.get(orderId))?.status).toBe('FAILED');
-    expect(await stock(sku)).toMatchObject({ available: 2 });
-  });
-
-  it('fails an order that does not exist without touching stock', async () => {
-    await expect(system.runWorkflow('no-such-order')).rejects.toMatchObject({
-      name: 'OrderFailed',
-    });
-    expect(system.notificationsFor('no-such-order').map((n) => n.eventType)).toEqual([
-      'ORDER_FAILED',
+    await new Promise((r) => setTimeout(r, 1100));
+    const results = await Promise.all([
+      app.invoke('ReconcileOrdersFunction', {}),
+      app.invoke('ReconcileOrdersFunction', {}),
     ]);
-  });
+    await app.settle();
 
-  it('changes nothing when run again with the same input', async () => {
-    const sku = newSku();
-    await system.inventory.addStock(sku, 5, 'arrival-1');
-    const orderId = await placeOrder('frank', [{ sku, quantity: 2 }]);
-    await system.runWorkflow(orderId);
-    const shipped = await system.orders.get(orderId);
-
-    await system.runWorkflow(orderId);
-
-    expect(await system.orders.get(orderId)).toEqual(shipped);
-    expect(await stock(sku)).toMatchObject({ available: 3, sold: 2, reservations: {} });
-  });
-
-  it('keeps a backordered order backordered when run again', async () => {
-    const sku = newSku();
-    const orderId = await placeOrder('grace', [{ sku, quantity: 1 }]);
-    await system.runWorkflow(orderId);
-
-    await system.runWorkflow(orderId);
-
-    expect((await system.orders.get(orderId))?.status).toBe('BACKORDERED');
-    expect(await stock(sku)).toBeUndefined();
+    expect(results.map((r) => r.rescued).sort()).toEqual(expect.arrayContaining([1]));
+    expect(await app.order(orderId)).toMatchObject({
+      status: 'SHIPPED',
+      rescues: 1,
+      inFlight: false,
+    });
+    expect(await notificationsOf(orderId)).toEqual(['ORDER_SHIPPED']);
   });
 });

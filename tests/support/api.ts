@@ -1,10 +1,6 @@
-import type { HttpEvent, HttpResult } from '@orders/shared';
-import { lambdaContext, sampleEvent } from './fixtures';
-
-export type HttpHandler = (
-  event: HttpEvent,
-  context: ReturnType<typeof lambdaContext>,
-) => Promise<HttpResult>;
+import type { HttpEvent } from '@orders/shared';
+import type { App } from './app';
+import { sampleEvent } from './fixtures';
 
 /** An HTTP API request for `customerId`, built on the sample event of the route. */
 export function apiEvent(
@@ -17,7 +13,9 @@ export function apiEvent(
     queryStringParameters?: Record<string, string>;
   } = {},
 ): HttpEvent {
-  const event = sampleEvent<HttpEvent>(sample);
+  const event = sampleEvent<
+    HttpEvent & { requestContext: { authorizer: { jwt: { claims: Record<string, string> } } } }
+  >(sample);
   event.requestContext.authorizer.jwt.claims.sub = customerId;
   // The sample carries an Idempotency-Key; requests built here have one only when given.
   delete event.headers['idempotency-key'];
@@ -30,12 +28,12 @@ export function apiEvent(
   return event;
 }
 
-/** Calls an HTTP handler and parses its JSON answer. */
-export async function call(handler: HttpHandler, event: HttpEvent) {
-  const result = await handler(event, lambdaContext());
+/** Invokes an HTTP API function (its built bundle) and parses its JSON answer. */
+export async function call(app: App, functionId: string, event: HttpEvent) {
+  const result = await app.invoke(functionId, event);
   return {
-    status: result.statusCode,
-    headers: result.headers ?? {},
+    status: result.statusCode as number,
+    headers: (result.headers ?? {}) as Record<string, string>,
     // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers.
     body: JSON.parse(String(result.body)) as any,
   };

@@ -64,13 +64,3 @@ export async function createTestTables(): Promise<TestTables> {
     inventory: dynamoInventory(documentClient, inventoryTable),
   };
 }
-
-/** Loads a function's handler module afresh, after the test has set its environment. */
-export function loadHandler<H>(functionName: string): H {
-  let handler: H | undefined;
-  jest.isolateModules(() => {
-    handler = require(join(ROOT, 'src', 'functions', functionName, 'index.ts')).handler;
-  });
-  if (!handler) throw new Error(`${functionName} exports no handler`);
-  return handler;
-}

@@ -19,28 +19,43 @@ import {
   toOrderItem,
 } from './dynamodb-items';
 
-/** `<createdAt>#<orderId>`: the sort key of the byCustomer index, the only thing a cursor holds. */
+/** `<createdAt>#<orderId>`: the sort key of the byCustomer index, where a page ended. */
 const LISTING_POSITION =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+const notACursor = () =>
+  new ValidationError([{ field: 'cursor', message: 'is not a cursor from your listing' }]);
+
 /**
- * A cursor is the position of the last order of a page, base64url-encoded. The start key is
- * rebuilt from it and the caller's own id, so a cursor can only ever continue the caller's own
- * listing, and no client value reaches DynamoDB as a key it did not check.
+ * A cursor is `{ customer, after }` (whose listing, and the position of the last order of the
+ * page), base64url-encoded JSON. It is checked for shape, types and owner before the start key is
+ * rebuilt from it, so no client value reaches DynamoDB as a key the code did not check.
  */
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(String(key.gsi1sk)).toString('base64url');
+function encodeCursor(customerId: string, key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ customer: customerId, after: key.gsi1sk })).toString(
+    'base64url',
+  );
 }
 
 function startKeyOf(cursor: string, customerId: string) {
-  const position = /^[A-Za-z0-9_-]+$/.test(cursor)
-    ? Buffer.from(cursor, 'base64url').toString('utf8')
-    : '';
-  if (!LISTING_POSITION.test(position)) {
-    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor from this listing' }]);
+  let decoded: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw notACursor();
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw notACursor();
   }
-  const orderId = position.slice(position.indexOf('#') + 1);
-  return { ...orderKey(orderId), gsi1pk: `CUSTOMER#${customerId}`, gsi1sk: position };
+  const { customer, after, ...rest } = (decoded ?? {}) as Record<string, unknown>;
+  if (
+    customer !== customerId ||
+    typeof after !== 'string' ||
+    !LISTING_POSITION.test(after) ||
+    Object.keys(rest).length > 0
+  ) {
+    throw notACursor();
+  }
+  const orderId = after.slice(after.indexOf('#') + 1);
+  return { ...orderKey(orderId), gsi1pk: `CUSTOMER#${customerId}`, gsi1sk: after };
 }
 
 /** Orders in the Orders table (layout in `dynamodb-items.ts`). */
@@ -86,7 +101,7 @@ export function dynamoOrderRepository(
       );
       return {
         items: Items.map(fromOrderItem),
-        nextCursor: LastEvaluatedKey ? encodeCursor(LastEvaluatedKey) : undefined,
+        nextCursor: LastEvaluatedKey ? encodeCursor(customerId, LastEvaluatedKey) : undefined,
       };
     },
 
