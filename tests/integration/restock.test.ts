@@ -1,122 +1,165 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
 import { apiEvent, call, orderBody } from '../support/api';
-import { sqsBatch } from '../support/events';
-import { lambdaContext, sampleEvent } from '../support/fixtures';
-import { type OrderSystem, startOrderSystem } from '../support/order-system';
+import { type App, startApp } from '../support/app';
+import { sampleEvent } from '../support/fixtures';
 
-type SqsHandler = (
-  event: SQSEvent,
-  context: ReturnType<typeof lambdaContext>,
-) => Promise<SQSBatchResponse>;
+/** An SQS batch of stock arrival messages, built on the sample restock event. */
+function sqsBatch(bodies: unknown[]): SQSEvent {
+  const [sample] = sampleEvent<SQSEvent>('restock').Records;
+  return {
+    Records: bodies.map((body, i) => ({
+      ...(sample as SQSEvent['Records'][number]),
+      messageId: `message-${i}-${Math.random().toString(36).slice(2)}`,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })),
+  };
+}
 
-describe('restock (stock arrivals queue)', () => {
-  let system: OrderSystem;
-  let restock: SqsHandler;
+/** Stock arrivals: the queue, the restock function, and the resumption of backorders. */
+describe('stock arrivals', () => {
+  let app: App;
+  let sqs: SQSClient;
   let skuCount = 0;
   const newSku = () => `RS-${++skuCount}`;
 
   beforeAll(async () => {
-    system = await startOrderSystem();
-    restock = system.handler('RestockFunction');
+    app = await startApp({ visibilityTimeoutSeconds: 1 });
+    sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: app.stack.messagingUrl,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    sqs.destroy();
+    await app.stop();
   });
-  afterAll(() => system.close());
 
-  /** Places an order and runs its workflow, which backorders it (no stock). */
-  async function backorderedOrder(
-    customerId: string,
-    items: Array<{ sku: string; quantity: number }>,
-  ) {
-    const response = await call(
-      system.handler('CreateOrderFunction'),
-      apiEvent('create-order', customerId, { body: orderBody(items) }),
+  const send = (bodies: unknown[]) =>
+    sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: app.stack.queues.StockArrivalsQueue,
+        Entries: bodies.map((body, i) => ({
+          Id: String(i),
+          MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+        })),
+      }),
     );
-    const orderId = response.body.orderId as string;
-    await system.runWorkflow(orderId);
-    expect((await system.orders.get(orderId))?.status).toBe('BACKORDERED');
-    return orderId;
+
+  async function backordered(customer: string, sku: string, quantity: number) {
+    const response = await call(
+      app,
+      'CreateOrderFunction',
+      apiEvent('create-order', customer, { body: orderBody([{ sku, quantity }]) }),
+    );
+    await app.settle();
+    expect((await app.order(response.body.orderId))?.status).toBe('BACKORDERED');
+    return response.body.orderId as string;
   }
 
   it('adds the stock of the sample batch', async () => {
-    const response = await restock(sampleEvent<SQSEvent>('restock'), lambdaContext());
+    const response = await app.invoke('RestockFunction', sampleEvent('restock'));
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(await system.inventory.available('WIDGET-1')).toBe(50);
-    expect(await system.inventory.available('GADGET-7')).toBe(5);
+    expect(await app.inventory.stock('WIDGET-1')).toMatchObject({ available: 50 });
+    expect(await app.inventory.stock('GADGET-7')).toMatchObject({ available: 5 });
   });
 
-  it('resumes backordered orders oldest first and ships them', async () => {
-    const sku = newSku();
-    const first = await backorderedOrder('alice', [{ sku, quantity: 2 }]);
-    const second = await backorderedOrder('bob', [{ sku, quantity: 2 }]);
-    const third = await backorderedOrder('carol', [{ sku, quantity: 1 }]);
-
-    await restock(sqsBatch([{ arrivalId: 'asn-1', sku, quantity: 3 }]), lambdaContext());
-    await system.sfn.settle();
-
-    // 3 units: the oldest order takes 2; the next needs 2 and waits, and so does the one after
-    // it, though it would fit: first come, first served.
-    expect((await system.orders.get(first))?.status).toBe('SHIPPED');
-    expect((await system.orders.get(second))?.status).toBe('BACKORDERED');
-    expect((await system.orders.get(third))?.status).toBe('BACKORDERED');
-    expect(await system.inventory.available(sku)).toBe(1);
-    const resumed = [...system.sfn.executions.values()].filter((e) => e.name.startsWith(first));
-    expect(resumed).toEqual([
-      expect.objectContaining({ name: `${first}-resumed`, status: 'SUCCEEDED' }),
-    ]);
-    expect(system.notificationsFor(first).map((n) => n.eventType)).toEqual([
-      'ORDER_BACKORDERED',
-      'ORDER_SHIPPED',
-    ]);
-
-    await restock(sqsBatch([{ arrivalId: 'asn-2', sku, quantity: 2 }]), lambdaContext());
-    await system.sfn.settle();
-
-    expect((await system.orders.get(second))?.status).toBe('SHIPPED');
-    expect((await system.orders.get(third))?.status).toBe('SHIPPED');
-    expect(await system.inventory.available(sku)).toBe(0);
-  });
-
-  it('waits for every missing sku of an order', async () => {
-    const [a, b] = [newSku(), newSku()];
-    const orderId = await backorderedOrder('dave', [
-      { sku: a, quantity: 1 },
-      { sku: b, quantity: 1 },
-    ]);
-
-    await restock(sqsBatch([{ arrivalId: 'asn-a', sku: a, quantity: 1 }]), lambdaContext());
-    await system.sfn.settle();
-    expect((await system.orders.get(orderId))?.status).toBe('BACKORDERED');
-
-    await restock(sqsBatch([{ arrivalId: 'asn-b', sku: b, quantity: 1 }]), lambdaContext());
-    await system.sfn.settle();
-    expect((await system.orders.get(orderId))?.status).toBe('SHIPPED');
-  });
-
-  it('adds stock once when the same arrival is delivered twice', async () => {
-    const sku = newSku();
-    const message = { arrivalId: 'asn-dup', sku, quantity: 4 };
-
-    await restock(sqsBatch([message]), lambdaContext());
-    await restock(sqsBatch([message]), lambdaContext());
-
-    expect(await system.inventory.available(sku)).toBe(4);
-  });
-
-  it('returns only the poison message to the queue and processes the rest', async () => {
+  it('returns only the poison messages to the queue and processes the rest', async () => {
     const sku = newSku();
     const batch = sqsBatch([
-      { arrivalId: 'asn-ok-1', sku, quantity: 1 },
+      { arrivalId: `${sku}-ok-1`, sku, quantity: 1 },
       { sku: 'lower case', quantity: -2 },
       'not json at all',
-      { arrivalId: 'asn-ok-2', sku, quantity: 2 },
+      { arrivalId: `${sku}-ok-2`, sku, quantity: 2 },
     ]);
 
-    const response = await restock(batch, lambdaContext());
+    const response = await app.invoke('RestockFunction', batch);
 
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: batch.Records[1]?.messageId },
       { itemIdentifier: batch.Records[2]?.messageId },
     ]);
-    expect(await system.inventory.available(sku)).toBe(3);
+    expect(await app.inventory.stock(sku)).toMatchObject({ available: 3 });
   });
+
+  it('adds an arrival once, however often and however concurrently it is delivered', async () => {
+    const sku = newSku();
+    const arrival = { arrivalId: `${sku}-dup`, sku, quantity: 4 };
+
+    await Promise.all([
+      app.invoke('RestockFunction', sqsBatch([arrival, arrival])),
+      app.invoke('RestockFunction', sqsBatch([arrival])),
+    ]);
+    await app.invoke('RestockFunction', sqsBatch([arrival]));
+
+    expect(await app.inventory.stock(sku)).toMatchObject({ available: 4, received: 4 });
+  });
+
+  it('ships a backordered order once when two arrivals come in one batch (parallel records)', async () => {
+    const sku = newSku();
+    await app.inventory.receive({ arrivalId: `${sku}-known`, sku, quantity: 1 }, new Date());
+    const first = await backordered('alice', sku, 2); // 1 on the shelf, 2 wanted
+    await send([
+      { arrivalId: `${sku}-asn-1`, sku, quantity: 1 },
+      { arrivalId: `${sku}-asn-2`, sku, quantity: 1 },
+    ]);
+    await app.settle();
+
+    expect((await app.order(first))?.status).toBe('SHIPPED');
+    expect((await app.books()).skus.get(sku)).toEqual({
+      available: 1,
+      received: 3,
+      held: 0,
+      committed: 2,
+    });
+  });
+
+  it('serves concurrent and replayed arrivals to the oldest backorders, with exact stock', async () => {
+    const sku = newSku();
+    // A SKU the inventory knows, with nothing on the shelf.
+    await app.inventory.receive({ arrivalId: `${sku}-known`, sku, quantity: 0 }, new Date());
+    const waiting: string[] = [];
+    for (const customer of ['w1', 'w2', 'w3', 'w4', 'w5'])
+      waiting.push(await backordered(customer, sku, 2));
+
+    const arrivals = [1, 2, 3].map((n) => ({ arrivalId: `${sku}-asn-${n}`, sku, quantity: 2 }));
+    await Promise.all([send(arrivals), send(arrivals), send([arrivals[0]])]);
+    await app.settle();
+
+    const books = await app.books();
+    expect(waiting.map((id) => books.orders.get(id)?.status)).toEqual([
+      'SHIPPED',
+      'SHIPPED',
+      'SHIPPED',
+      'BACKORDERED',
+      'BACKORDERED',
+    ]);
+    expect(books.skus.get(sku)).toMatchObject({ available: 0, received: 6, held: 0 });
+  });
+
+  it('moves a poison message to the dead-letter queue, saying so in the log', async () => {
+    const sku = newSku();
+    await send([
+      { arrivalId: `${sku}-good`, sku, quantity: 2 },
+      '{"sku": "not valid", "quantity": -1}',
+    ]);
+
+    let dead: string[] = [];
+    for (let i = 0; i < 60 && dead.length === 0; i++) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: app.stack.queues.StockArrivalsDeadLetterQueue,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      dead = Messages.map((m) => m.Body as string);
+    }
+
+    expect(dead).toEqual(['{"sku": "not valid", "quantity": -1}']);
+    expect(await app.inventory.stock(sku)).toMatchObject({ available: 2 });
+    expect(app.lines.join('\n')).toMatch(/received 5 times: it moves to the dead-letter queue/);
+    expect(app.lines.join('\n')).toMatch(/RestockFunction: ERROR Record failed .*arrivalId/);
+  }, 90_000);
 });

@@ -134,6 +134,16 @@ export async function startApp(options: AppOptions = {}) {
         `The stack did not settle in ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`,
       );
     },
+    /** Waits until `done` says so (checking every half second), or fails after `timeoutMs`. */
+    async until(done: () => Promise<boolean>, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await done().catch(() => false))) {
+        if (Date.now() > deadline) {
+          throw new Error(`Not done in ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
     /** Every notification published so far, as a customer would receive them. */
     async notifications(): Promise<Array<Record<string, string>>> {
       for (;;) {

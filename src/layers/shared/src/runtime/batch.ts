@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { instrument } from '@orders/shared';
+import { instrument, logger } from '@orders/shared';
 import type {
   Context,
   DynamoDBRecord,
@@ -20,8 +20,9 @@ export function sqsBatchHandler(
   handleRecord: (record: SQSRecord) => Promise<void>,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
+  const logged = loggingFailures(handleRecord, (r) => ({ messageId: r.messageId }));
   return instrument((event: SQSEvent, context: Context) =>
-    processPartialResponse(event, handleRecord, processor, { context }),
+    processPartialResponse(event, logged, processor, { context, throwOnFullBatchFailure: false }),
   );
 }
 
@@ -29,9 +30,31 @@ export function dynamoStreamBatchHandler(
   handleRecord: (record: DynamoDBRecord) => Promise<void>,
 ): (event: DynamoDBStreamEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
+  const logged = loggingFailures(handleRecord, (r) => ({
+    sequenceNumber: r.dynamodb?.SequenceNumber,
+  }));
   return instrument((event: DynamoDBStreamEvent, context: Context) =>
-    processPartialResponse(event, handleRecord, processor, { context }),
+    processPartialResponse(event, logged, processor, { context, throwOnFullBatchFailure: false }),
   );
+}
+
+/**
+ * Logs why a record failed (the batch answer only names it), then fails it. With
+ * `throwOnFullBatchFailure: false` a batch whose every record failed is answered the same way
+ * as a partly failed one, each record on its own, instead of one FullBatchFailureError.
+ */
+function loggingFailures<R>(
+  handleRecord: (record: R) => Promise<void>,
+  idOf: (record: R) => Record<string, unknown>,
+) {
+  return async (record: R) => {
+    try {
+      await handleRecord(record);
+    } catch (err: unknown) {
+      logger.error('Record failed', { ...idOf(record), error: err as Error });
+      throw err;
+    }
+  };
 }
 
 /** The new image of a stream record as a plain object, or undefined if the record has none. */
