@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './template';
 
-/** tsx's command line, run with this process's Node.js (the runtime's major, 24). */
-export const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+/** How `npm start` runs the stack: this Node.js (the runtime's major, 24) with tsx's loader. */
+export const START = ['--import', 'tsx', join(ROOT, 'local', 'start.ts')];
 
 /** What the stack prints on its READY line. */
 export interface StackInfo {
@@ -31,11 +31,13 @@ export interface RunningStack {
  * own state directory, and waits for its READY line. Used by the end-to-end tests and the
  * benchmark; extra arguments (such as a short visibility timeout) are passed on.
  */
-export async function spawnLocalStack(args: string[] = []): Promise<RunningStack> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'orders-stack-'));
+export async function spawnLocalStack(
+  args: string[] = [],
+  stateDir = mkdtempSync(join(tmpdir(), 'orders-stack-')),
+): Promise<RunningStack> {
   const child = spawn(
     process.execPath,
-    [TSX, join(ROOT, 'local', 'start.ts'), '--any-ports', '--state-dir', stateDir, ...args],
+    [...START, '--any-ports', '--state-dir', stateDir, ...args],
     { cwd: ROOT, env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: '', DYNAMODB_ENDPOINT: '' } },
   );
   let output = '';

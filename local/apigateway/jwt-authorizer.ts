@@ -46,14 +46,19 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * Only RS256 is accepted (what the user pool and the local issuer sign with).
  */
 export function jwtAuthorizer(config: JwtAuthorizerConfig): RouteAuthorizer {
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
 
-  async function keySet() {
-    if (!jwks) {
+  /** The issuer's keys, discovered once (concurrent first requests share the one discovery). */
+  function keySet() {
+    jwks ??= (async () => {
       const discovery = await fetch(`${config.issuer}/.well-known/openid-configuration`);
       const { jwks_uri } = (await discovery.json()) as { jwks_uri: string };
-      jwks = createRemoteJWKSet(new URL(jwks_uri));
-    }
+      // A busy laptop can take seconds to answer under a burst: wait rather than refuse a token.
+      return createRemoteJWKSet(new URL(jwks_uri), { timeoutDuration: 30_000 });
+    })().catch((err: unknown) => {
+      jwks = undefined;
+      throw err;
+    });
     return jwks;
   }
 

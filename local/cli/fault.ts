@@ -39,8 +39,6 @@ runCommand(USAGE, async () => {
   if (values.help) return console.log(USAGE);
   const [service, a, b, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`Unexpected ${extra.join(' ')}`);
-  const { controlUrl } = runningStack(values['state-dir'] ?? join(ROOT, '.local'));
-
   let request: RequestInit;
   if (service === 'list' || service === 'clear') {
     request = { method: service === 'list' ? 'GET' : 'DELETE' };
@@ -81,6 +79,7 @@ runCommand(USAGE, async () => {
       headers: { 'content-type': 'application/json' },
     };
   }
+  const { controlUrl } = runningStack(values['state-dir'] ?? join(ROOT, '.local'));
   const response = await fetch(`${controlUrl}/faults`, request);
   const body = await response.json();
   if (!response.ok) throw new CommandError(`The stack refused: ${JSON.stringify(body)}`);

@@ -112,7 +112,8 @@ export class StreamEventSourceMapping extends PollingLoop {
         await sleep(Math.min(pollIntervalMs, windowEnds - Date.now()));
         continue;
       }
-      await this.deliver(batch);
+      // Stopped halfway (a batch still being retried): no checkpoint, the next start redelivers.
+      if (!(await this.deliver(batch))) return;
       await source.checkpoint(
         last ?? (batch[batch.length - 1]?.dynamodb?.SequenceNumber as string),
       );
@@ -120,12 +121,14 @@ export class StreamEventSourceMapping extends PollingLoop {
     }
   }
 
-  private async deliver(records: DynamoDBRecord[]) {
+  /** Delivers the records until each is done or given up; false if the mapping stopped first. */
+  private async deliver(records: DynamoDBRecord[]): Promise<boolean> {
     const { maximumRetryAttempts, bisectOnError, name, log, retryDelayMs = 1000 } = this.options;
     const pending: DynamoDBRecord[][] = [records];
-    while (pending.length > 0 && this.running) {
+    while (pending.length > 0) {
       let batch = pending.shift() as DynamoDBRecord[];
-      for (let attempt = 0; this.running; ) {
+      for (let attempt = 0; ; ) {
+        if (!this.running) return false;
         const outcome = await this.invoke(batch);
         if (outcome.ok && outcome.failedFrom === undefined) {
           log(`${name}: ${batch.length} record(s) done${describeRecords(batch)}`);
@@ -154,6 +157,7 @@ export class StreamEventSourceMapping extends PollingLoop {
         await sleep(retryDelayMs * 2 ** Math.min(attempt - 1, 5));
       }
     }
+    return true;
   }
 
   private async invoke(batch: DynamoDBRecord[]): Promise<{

@@ -1,46 +1,155 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { ROOT } from '../../local/template';
-import { startStack, TSX } from './local-stack';
+import { START, startStack } from './local-stack';
+
+/** The environment a user's shell gives npm: the project's Node.js 24 is what npm scripts use. */
+const env = {
+  ...process.env,
+  PATH: [join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
+  DYNAMODB_ENDPOINT: '',
+  AWS_ENDPOINT_URL_DYNAMODB: '',
+};
+
+function run(command: string, args: string[]) {
+  return spawnSync(command, args, { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+}
+
+async function refused(url: string) {
+  return fetch(url).then(
+    () => false,
+    () => true,
+  );
+}
+
+/** `npm start` as a user runs it, until its READY line. */
+async function npmStart(stateDir: string) {
+  const child = spawn('npm', ['start', '--', '--any-ports', '--state-dir', stateDir], {
+    cwd: ROOT,
+    env,
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`npm start did not start:\n${output}`)),
+      60_000,
+    );
+    child.stdout.on('data', () => {
+      if (output.includes('READY ')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const info = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8'));
+  return { child, info, output: () => output };
+}
+
+function exited(child: ChildProcess) {
+  return new Promise((resolve) => child.once('exit', resolve));
+}
 
 describe('local stack lifecycle', () => {
-  it('stops everything cleanly on Ctrl-C', async () => {
-    const stack = await startStack(['--no-seed']);
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)(
+    'stops the whole tree and frees every port when npm start gets %s',
+    async (signal) => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'orders-signal-'));
+      const { child, info } = await npmStart(stateDir);
+      const urls = [
+        info.apiUrl,
+        info.issuer,
+        info.dynamodb.url,
+        info.messagingUrl,
+        info.controlUrl,
+      ];
 
-    const code = await stack.stop('SIGINT');
+      child.kill(signal);
+      await exited(child);
+      // The stack's own process may outlive npm by a moment while it stops.
+      const alive = () => {
+        try {
+          process.kill(info.pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 200));
 
-    expect(code).toBe(0);
-    expect(stack.output()).toMatch(/SIGINT: stopping[\s\S]*stopped/);
-    await expect(fetch(stack.info.apiUrl)).rejects.toThrow();
-  }, 90_000);
+      expect(alive()).toBe(false);
+      expect(await Promise.all(urls.map(refused))).toEqual(urls.map(() => true));
+    },
+    90_000,
+  );
 
   it('names the port that is already in use', async () => {
     const first = await startStack(['--no-seed']);
     const port = new URL(first.info.apiUrl).port;
     try {
-      const second = spawn(
-        process.execPath,
-        [
-          TSX,
-          join(ROOT, 'local', 'start.ts'),
-          '--any-ports',
-          '--port',
-          port,
-          '--state-dir',
-          first.stateDir,
-        ],
-        { cwd: ROOT, env: { ...process.env, DYNAMODB_ENDPOINT: '' } },
-      );
-      let stderr = '';
-      second.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const code = await new Promise((resolve) => second.on('exit', resolve));
-
-      expect(code).toBe(1);
-      expect(stderr).toContain(`Port ${port} (HTTP API) is already in use`);
+      const second = run(process.execPath, [
+        ...START,
+        '--any-ports',
+        '--port',
+        port,
+        '--state-dir',
+        first.stateDir,
+      ]);
+      expect(second.status).toBe(1);
+      expect(second.stderr).toContain(`Port ${port} (HTTP API) is already in use`);
+      expect(second.stderr).not.toMatch(/\n\s+at /);
     } finally {
       await first.stop();
+    }
+  }, 90_000);
+
+  it.each([
+    ['npm', ['start', '--', '--bogus'], /Unknown option '--bogus'/],
+    [
+      'npm',
+      ['start', '--', '--port', 'abc'],
+      /--port must be a whole number from 0 to 65535, not "abc"/,
+    ],
+    ['npm', ['run', 'token', '--', '--user', 'bob'], /Unknown option '--user'/],
+    [
+      'npm',
+      ['run', 'fault', '--', 'dynamodb', 'sideways', '4'],
+      /dynamodb takes unavailable, unreachable or throttle/,
+    ],
+  ])(
+    'answers a bad command line with one line and the usage: %s %s',
+    (command, args, problem) => {
+      const result = run(command, args);
+
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(problem);
+      expect(result.stderr).toMatch(/: npm (start|run)/); // the usage
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    },
+    60_000,
+  );
+
+  it('hands out working tokens for a stack on any ports with its own state directory', async () => {
+    const stack = await startStack(['--no-seed']);
+    try {
+      // The banner's hint, as printed.
+      const hint = stack.output().match(/\(TOKEN=\$\((npm run -s token -- [^)]*)\)\)/)?.[1];
+      expect(hint).toContain(`--state-dir ${stack.stateDir}`);
+      const token = run('npm', hint?.split(' ').slice(1) ?? []).stdout.trim();
+
+      const response = await fetch(`${stack.info.apiUrl}/orders`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      await stack.stop();
     }
   }, 90_000);
 });

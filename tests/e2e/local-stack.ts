@@ -4,9 +4,9 @@ import { join } from 'node:path';
 
 export {
   type RunningStack,
+  START,
   type StackInfo,
   spawnLocalStack as startStack,
-  TSX,
 } from '../../local/child-stack';
 
 function base64url(data: string | Buffer) {

@@ -93,7 +93,10 @@ describe('local stack: the order flow', () => {
       new DynamoDBClient({ ...aws, endpoint: stack.info.dynamodb.url }),
     );
     const { Item } = await db.send(
-      new GetCommand({ TableName: stack.info.dynamodb.tables.InventoryTable, Key: { sku } }),
+      new GetCommand({
+        TableName: stack.info.dynamodb.tables.InventoryTable,
+        Key: { pk: `STOCK#${sku}` },
+      }),
     );
     return Item?.available as number | undefined;
   }
