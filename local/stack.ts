@@ -7,7 +7,8 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoInventory } from '../src/layers/shared/src/adapters/dynamodb-inventory';
 import { type HttpRoute, startHttpApi } from './apigateway/http-api';
-import { jwtAuthorizer } from './apigateway/jwt-authorizer';
+import { jwtAuthorizer, type RouteAuthorizer } from './apigateway/jwt-authorizer';
+import { lambdaAuthorizer } from './apigateway/lambda-authorizer';
 import { LOCAL_CLIENT_ID, loadOrCreateKeys, startIssuer } from './cognito/issuer';
 import { startControl } from './control';
 import { createTables, localDynamoDbClient, startDynamoDb } from './dynamodb/endpoint';
@@ -63,6 +64,8 @@ export interface LocalStackOptions {
   build?: Build;
   /** Appended to every table name, so several stacks can share one DynamoDB endpoint. */
   tableSuffix?: string;
+  /** The template's Authorizer parameter: the API's JWT authorizer (default) or its Lambda one. */
+  authorizer?: 'JwtAuthorizer' | 'LambdaAuthorizer';
   log?: (line: string) => void;
 }
 
@@ -102,7 +105,12 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     const keys = await loadOrCreateKeys(join(stateDir, 'issuer-keys.json'));
     const issuer = await startIssuer(keys, ports.issuer, host);
     stoppers.push(issuer.close);
-    const parameters = { Stage: 'dev', JwtIssuer: issuer.issuer, JwtAudience: LOCAL_CLIENT_ID };
+    const parameters: Record<string, string> = {
+      Stage: 'dev',
+      JwtIssuer: issuer.issuer,
+      JwtAudience: LOCAL_CLIENT_ID,
+      ...(options.authorizer ? { Authorizer: options.authorizer } : {}),
+    };
 
     // DynamoDB and its streams, with the template's tables.
     const dynamo = await startDynamoDb({
@@ -250,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     if (!api) throw new Error('template.yaml has no AWS::Serverless::HttpApi');
     const [apiId, apiResource] = api;
     const apiProps = resolve(ctx, apiResource.Properties) as Props;
-    const authorizers = apiAuthorizers(apiProps);
+    const authorizers = apiAuthorizers(apiProps, lambda);
     for (const id of functionIds) {
       const events = (template.Resources[id] as Resource).Properties.Events ?? {};
       for (const [eventName, event] of Object.entries(events) as Array<[string, Resource]>) {
@@ -515,17 +523,51 @@ function resolveContext(
   };
 }
 
-/** The API's authorizers by name, as route authorizers. */
-function apiAuthorizers(api: Props) {
-  return (name: string) => {
+/**
+ * The API's authorizers by name, as route authorizers: a JWT authorizer, or a Lambda authorizer
+ * invoking its function in the local Lambda service. Each is made once, so a Lambda authorizer's
+ * result cache is shared by its routes, as in API Gateway. A Lambda authorizer's `Identity` becomes
+ * its identity sources as SAM writes them (`Headers: [Authorization]` is
+ * `$request.header.Authorization`, `Context: [routeKey]` is `$context.routeKey`).
+ * https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-httpapi-lambdaauthorizationidentity.html
+ */
+function apiAuthorizers(api: Props, lambda: LambdaService) {
+  const made = new Map<string, RouteAuthorizer>();
+  const make = (name: string): RouteAuthorizer => {
     const definition = api.Auth?.Authorizers?.[name];
-    if (!definition?.JwtConfiguration)
-      throw new Error(`Authorizer ${name} is not a JWT authorizer`);
-    return jwtAuthorizer({
-      issuer: definition.JwtConfiguration.issuer,
-      audience: definition.JwtConfiguration.audience,
-      identitySource: definition.IdentitySource ?? '$request.header.Authorization',
-    });
+    if (definition?.JwtConfiguration) {
+      return jwtAuthorizer({
+        issuer: definition.JwtConfiguration.issuer,
+        audience: definition.JwtConfiguration.audience,
+        identitySource: definition.IdentitySource ?? '$request.header.Authorization',
+      });
+    }
+    if (definition?.FunctionArn) {
+      const identity = definition.Identity ?? {};
+      const prefixes: Array<[string, string]> = [
+        ['Headers', '$request.header.'],
+        ['QueryStrings', '$request.querystring.'],
+        ['StageVariables', '$stageVariables.'],
+        ['Context', '$context.'],
+      ];
+      return lambdaAuthorizer({
+        functionName: String(definition.FunctionArn).split(':').pop() as string,
+        identitySources: prefixes.flatMap(([key, prefix]) =>
+          ((identity[key] ?? []) as string[]).map((value) => `${prefix}${value}`),
+        ),
+        payloadFormatVersion: String(definition.AuthorizerPayloadFormatVersion),
+        simpleResponses: definition.EnableSimpleResponses === true,
+        resultTtlSeconds: Number(identity.ReauthorizeEvery ?? 0),
+        region: LOCAL_REGION,
+        invoke: (functionName, event) => lambda.invoke(functionName, event),
+      });
+    }
+    throw new Error(`Authorizer ${name} is neither a JWT nor a Lambda authorizer`);
+  };
+  return (name: string) => {
+    const authorizer = made.get(name) ?? make(name);
+    made.set(name, authorizer);
+    return authorizer;
   };
 }
 

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { CommandError, numberOption, parseCommandLine, runCommand } from './cli/args';
+import { CommandError, numberOption, parseCommandLine, runCommand, UsageError } from './cli/args';
 import { PortInUseError } from './net';
 import { DEFAULT_PORTS, startLocalStack } from './stack';
 import { ROOT } from './template';
@@ -13,10 +13,15 @@ const USAGE = `Runs the whole application locally: npm start [-- options]
   --sfn-port <n>          Step Functions port (default ${DEFAULT_PORTS.stepFunctions})
   --control-port <n>      fault injection port, for npm run fault (default ${DEFAULT_PORTS.control})
   --any-ports             let the system pick every port (for tests and parallel stacks)
+  --host <address>        address every service listens on (default 127.0.0.1); 0.0.0.0 lets
+                          SAM CLI's containers reach them (sam local invoke --env-vars)
   --persist               keep tables, streams and queued messages in <state-dir> between runs
   --state-dir <dir>       where issuer keys, the stack's addresses and persisted data live
                           (default .local); npm run token and npm run fault read it there
   --function-logs         print every function log line, not only warnings and errors
+  --authorizer <jwt|lambda>  the API's authorizer, as the template's Authorizer parameter
+                          chooses it: jwt (default, what deploys) or lambda (the Lambda
+                          authorizer AuthorizeRequestFunction, what sam local start-api runs)
   --visibility-timeout <s>  shorten the queues' visibility timeout, so failed messages
                           come back (and reach the dead-letter queue) within seconds
   --retry-delay <ms>      a fixed pause before workflow and stream retries, instead of backoff
@@ -47,9 +52,11 @@ async function main() {
     'sfn-port': { type: 'string' },
     'control-port': { type: 'string' },
     'any-ports': { type: 'boolean', default: false },
+    host: { type: 'string' },
     persist: { type: 'boolean', default: false },
     'state-dir': { type: 'string' },
     'function-logs': { type: 'boolean', default: false },
+    authorizer: { type: 'string', default: 'jwt' },
     'visibility-timeout': { type: 'string' },
     'retry-delay': { type: 'string' },
     'reconcile-every': { type: 'string' },
@@ -60,9 +67,14 @@ async function main() {
   if (values.help) return console.log(USAGE);
   const port = (name: string, v?: string) =>
     v !== undefined ? numberOption(name, v, { max: 65535 }) : values['any-ports'] ? 0 : undefined;
+  const authorizers = { jwt: 'JwtAuthorizer', lambda: 'LambdaAuthorizer' } as const;
+  const authorizer = authorizers[values.authorizer as keyof typeof authorizers];
+  if (!authorizer)
+    throw new UsageError(`--authorizer must be jwt or lambda, not "${values.authorizer}"`);
   const started = performance.now();
   const stateDir = values['state-dir'] ?? join(ROOT, '.local');
   const stack = await startLocalStack({
+    host: values.host,
     ports: {
       api: port('port', values.port),
       issuer: port('issuer-port', values['issuer-port']),
@@ -74,6 +86,7 @@ async function main() {
     persist: values.persist,
     stateDir,
     functionLogs: values['function-logs'],
+    authorizer,
     visibilityTimeoutSeconds: numberOption('visibility-timeout', values['visibility-timeout'], {
       min: 0,
       max: 43200,
@@ -90,7 +103,7 @@ async function main() {
   const stateFlag = dir === '.local' ? '' : ` --state-dir ${stateDir}`;
   console.log(`
 Orders application running locally (started in ${ms} ms)
-  HTTP API        ${stack.apiUrl}   ${stack.routes.join(', ')}
+  HTTP API        ${stack.apiUrl}   ${stack.routes.join(', ')} (${authorizer})
   Token issuer    ${stack.issuer}   (TOKEN=$(npm run -s token -- --sub alice${stateFlag}))
   DynamoDB        ${stack.dynamodb.url}   (${stack.dynamodb.kind}; tables ${Object.values(stack.dynamodb.tables).join(', ')})
   SNS/SQS         ${stack.messagingUrl}
@@ -125,6 +138,12 @@ Ctrl-C stops everything.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void shutdown(signal));
   }
+  // npm forwards SIGINT and SIGTERM to the script but not SIGHUP, and nothing survives a SIGKILL:
+  // when whatever started the stack is gone, the stack goes too rather than holding its ports.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent process gone');
+  }, 500).unref();
 }
 
 // Lambda runs nodejs24.x; so does the local stack (npm scripts put node_modules' Node.js 24

@@ -134,6 +134,37 @@ export function mergeGlobal(global: unknown, local: unknown): unknown {
 }
 
 /**
+ * The template as the AWS::LanguageExtensions transform hands it to the SAM transform, when it
+ * declares that transform: every `Ref` to a template parameter in Resources replaced by the
+ * parameter's value (the given one, or its Default), as cfn-lint does for the same transform.
+ * A template without it is returned as it is.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-languageextensions.html
+ */
+export function resolveLanguageExtensions(
+  template: Template,
+  parameters: Record<string, unknown> = {},
+): Template {
+  const transforms = [template.Transform].flat();
+  if (!transforms.includes('AWS::LanguageExtensions')) return template;
+  const declared: Record<string, Json> = template.Parameters ?? {};
+  const values = Object.fromEntries(
+    Object.entries(declared)
+      .map(([name, p]) => [name, name in parameters ? parameters[name] : p.Default] as const)
+      .filter(([, value]) => value !== undefined),
+  );
+  const replace = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(replace);
+    if (!isMap(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === 'Ref' && String(value.Ref) in values) {
+      return values[String(value.Ref)];
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replace(v)]));
+  };
+  return { ...template, Resources: replace(template.Resources) as Template['Resources'] };
+}
+
+/**
  * A copy of the template with its Globals merged into every SAM resource they apply to, and the
  * Globals section removed: each resource then shows the settings it will really have.
  */
@@ -319,7 +350,9 @@ export function guardTemplates(
   try {
     const files = Object.keys(templates).map((key, i) => {
       const file = join(dir, `template-${i}.json`);
-      writeFileSync(file, JSON.stringify(applyGlobals(templates[key] as Template), null, 2));
+      // As the SAM transform sees it: after AWS::LanguageExtensions, with the parameters' defaults.
+      const template = resolveLanguageExtensions(templates[key] as Template);
+      writeFileSync(file, JSON.stringify(applyGlobals(template), null, 2));
       return [key, file] as const;
     });
     const outputs = new Map(

@@ -1,10 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOrCreateKeys, mintToken } from '../cognito/issuer';
+import { ISSUER_FILE, loadOrCreateKeys, mintToken } from '../cognito/issuer';
 import { ROOT } from '../template';
-import { numberOption, parseCommandLine, runCommand } from './args';
+import { CommandError, numberOption, parseCommandLine, runCommand } from './args';
 import { runningStack } from './stack-file';
 
-const USAGE = `Prints an access token from the local stack's issuer: npm run -s token -- [options]
+const USAGE = `Prints an access token from the local issuer: npm run -s token -- [options]
+
+The issuer is the running stack's (npm start) or, without one, the one npm run issuer runs.
 
   --sub <id>          the customer (default alice)
   --scope <scope>     a scope to grant; repeat for more (default orders/read and orders/write)
@@ -24,7 +27,7 @@ runCommand(USAGE, async () => {
   if (values.help) return console.log(USAGE);
   const expiresIn = numberOption('expires-in', values['expires-in'], { min: 1, max: 86_400 });
   const stateDir = values['state-dir'] ?? join(ROOT, '.local');
-  const issuer = values.issuer ?? runningStack(stateDir).issuer;
+  const issuer = values.issuer ?? runningIssuer(stateDir);
   const keys = await loadOrCreateKeys(join(stateDir, 'issuer-keys.json'));
   console.log(
     await mintToken(keys, {
@@ -35,3 +38,28 @@ runCommand(USAGE, async () => {
     }),
   );
 });
+
+/** The issuer of the stack running with this state directory, or else of `npm run issuer`. */
+function runningIssuer(stateDir: string): string {
+  try {
+    return runningStack(stateDir).issuer;
+  } catch (err: unknown) {
+    const file = join(stateDir, ISSUER_FILE);
+    if (!(err instanceof CommandError) || !existsSync(file)) throw err;
+    const { pid, issuer } = JSON.parse(readFileSync(file, 'utf8')) as {
+      pid: number;
+      issuer: string;
+    };
+    if (!isAlive(pid)) throw err;
+    return issuer;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -13,6 +13,9 @@ interface IssuerKeys {
 
 export const LOCAL_CLIENT_ID = 'orders-local-client';
 
+/** Where a running `npm run issuer` tells `npm run token` its name (in its state directory). */
+export const ISSUER_FILE = 'issuer.json';
+
 export async function loadOrCreateKeys(path: string): Promise<IssuerKeys> {
   if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as IssuerKeys;
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
@@ -61,8 +64,15 @@ export async function mintToken(keys: IssuerKeys, request: TokenRequest): Promis
 /**
  * A minimal OpenID Connect issuer on localhost: the discovery document and the JWKS, which is
  * what API Gateway's JWT authorizer reads from an issuer. Tokens are minted by `npm run token`.
+ * `publicUrl` names the issuer (in the tokens and the documents) where its clients reach it at
+ * another address than the one it listens on, as SAM CLI's containers do through the Docker host.
  */
-export async function startIssuer(keys: IssuerKeys, port = 0, host = '127.0.0.1') {
+export async function startIssuer(
+  keys: IssuerKeys,
+  port = 0,
+  host = '127.0.0.1',
+  publicUrl?: (listening: string) => string,
+) {
   let issuer = '';
   const server = createServer((req, res) => {
     const documents: Record<string, unknown> = {
@@ -79,9 +89,11 @@ export async function startIssuer(keys: IssuerKeys, port = 0, host = '127.0.0.1'
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body ?? { message: 'Not Found' }));
   });
-  issuer = await listen(server, port, host, 'local token issuer');
+  const listening = await listen(server, port, host, 'local token issuer');
+  issuer = publicUrl ? publicUrl(listening) : listening;
   return {
     issuer,
+    listening,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,13 +1,21 @@
-import { createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { type RunningStack, startStack, Tokens } from './local-stack';
 
-/** The JWT authorizer, through HTTP only, with the answers API Gateway gives. */
-describe('local HTTP API: JWT authorizer', () => {
+/**
+ * The API's authorizer through HTTP only, with the answers API Gateway gives, for both the
+ * template's authorizers: the JWT authorizer (what deploys) and the Lambda authorizer
+ * (AuthorizeRequestFunction, what `sam local start-api` runs), which must answer every case
+ * with the same status and body.
+ */
+describe.each([
+  { authorizer: 'JWT authorizer', args: [] as string[], challenge: true },
+  { authorizer: 'Lambda authorizer', args: ['--authorizer', 'lambda'], challenge: false },
+])('local HTTP API: $authorizer', ({ args, challenge }) => {
   let stack: RunningStack;
   let tokens: Tokens;
 
   beforeAll(async () => {
-    stack = await startStack(['--no-seed']);
+    stack = await startStack(['--no-seed', ...args]);
     tokens = new Tokens(stack.stateDir, stack.info.issuer, stack.info.audience);
   }, 90_000);
   afterAll(() => stack.stop());
@@ -17,86 +25,78 @@ describe('local HTTP API: JWT authorizer', () => {
       headers: authorization === undefined ? {} : { authorization },
     });
 
+  /** 401 `{"message":"Unauthorized"}`; the JWT authorizer adds a `www-authenticate` challenge. */
   async function expectUnauthorized(authorization?: string) {
     const response = await listOrders(authorization);
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ message: 'Unauthorized' });
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    return response.headers.get('www-authenticate');
+    const header = response.headers.get('www-authenticate');
+    if (challenge) expect(header).toMatch(/^Bearer/);
+    else expect(header).toBeNull();
+    return header;
   }
 
-  it('lets a valid token through, with or without "Bearer "', async () => {
+  const claims = (overrides: Record<string, unknown> = {}) =>
+    tokens.claims('alice', ['orders/read'], overrides);
+  const now = () => Math.floor(Date.now() / 1000);
+  const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it('lets a valid token through, with or without "Bearer ", and hands the function its claims', async () => {
     const token = tokens.for('alice');
+    // 200 from list-orders: it found the caller's `sub` among the claims the authorizer handed on.
     expect((await listOrders(`Bearer ${token}`)).status).toBe(200);
     expect((await listOrders(token)).status).toBe(200);
   });
 
   it('answers 401 without a token', async () => {
-    expect(await expectUnauthorized()).toBe('Bearer');
+    const header = await expectUnauthorized();
+    if (challenge) expect(header).toBe('Bearer');
   });
 
   it('answers 401 for an expired token', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const token = tokens.sign(tokens.claims('alice', ['orders/read'], { exp: now - 60 }));
-    expect(await expectUnauthorized(`Bearer ${token}`)).toContain('error="invalid_token"');
+    const header = await expectUnauthorized(`Bearer ${tokens.sign(claims({ exp: now() - 60 }))}`);
+    if (challenge) expect(header).toContain('error="invalid_token"');
   });
 
   it('answers 401 for a token not valid yet (nbf in the future)', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const token = tokens.sign(tokens.claims('alice', ['orders/read'], { nbf: now + 600 }));
-    await expectUnauthorized(`Bearer ${token}`);
+    await expectUnauthorized(`Bearer ${tokens.sign(claims({ nbf: now() + 600 }))}`);
   });
 
   it('answers 401 for a token from another issuer', async () => {
-    const token = tokens.sign(
-      tokens.claims('alice', ['orders/read'], { iss: 'https://evil.example.com' }),
-    );
-    await expectUnauthorized(`Bearer ${token}`);
+    await expectUnauthorized(`Bearer ${tokens.sign(claims({ iss: 'https://evil.example.com' }))}`);
   });
 
   it('answers 401 for a token for another audience (aud, or client_id without aud)', async () => {
-    const withAud = tokens.sign(tokens.claims('alice', ['orders/read'], { aud: 'other-app' }));
-    const withClient = tokens.sign(
-      tokens.claims('alice', ['orders/read'], { client_id: 'other-app' }),
-    );
-    await expectUnauthorized(`Bearer ${withAud}`);
-    await expectUnauthorized(`Bearer ${withClient}`);
+    await expectUnauthorized(`Bearer ${tokens.sign(claims({ aud: 'other-app' }))}`);
+    await expectUnauthorized(`Bearer ${tokens.sign(claims({ client_id: 'other-app' }))}`);
   });
 
   it('accepts an aud claim that names the API audience', async () => {
-    const token = tokens.sign(
-      tokens.claims('alice', ['orders/read'], { aud: stack.info.audience, client_id: undefined }),
-    );
+    const token = tokens.sign(claims({ aud: stack.info.audience, client_id: undefined }));
     expect((await listOrders(`Bearer ${token}`)).status).toBe(200);
   });
 
   it('answers 401 for an unknown kid, and for a token signed with another key', async () => {
-    const claims = tokens.claims('alice', ['orders/read']);
-    await expectUnauthorized(`Bearer ${tokens.sign(claims, { kid: 'no-such-key' })}`);
-    await expectUnauthorized(`Bearer ${tokens.sign(claims, {}, Tokens.otherKey())}`);
+    await expectUnauthorized(`Bearer ${tokens.sign(claims(), { kid: 'no-such-key' })}`);
+    await expectUnauthorized(`Bearer ${tokens.sign(claims(), {}, Tokens.otherKey())}`);
   });
 
   it('answers 401 for alg "none"', async () => {
-    const head = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const body = Buffer.from(JSON.stringify(tokens.claims('alice', ['orders/read']))).toString(
-      'base64url',
+    await expectUnauthorized(
+      `Bearer ${segment({ alg: 'none', typ: 'JWT' })}.${segment(claims())}.`,
     );
-    await expectUnauthorized(`Bearer ${head}.${body}.`);
   });
 
   it('answers 401 for HS256 signed with the public key as the secret', async () => {
     const jwks = (await (await fetch(`${stack.info.issuer}/.well-known/jwks.json`)).json()) as {
       keys: Array<Record<string, string>>;
     };
-    const publicJwk = JSON.stringify(jwks.keys[0]);
-    const head = Buffer.from(
-      JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: tokens.kid }),
-    ).toString('base64url');
-    const body = Buffer.from(JSON.stringify(tokens.claims('alice', ['orders/read']))).toString(
-      'base64url',
-    );
-    const { createHmac } = await import('node:crypto');
-    const signature = createHmac('sha256', createSecretKey(Buffer.from(publicJwk)))
+    const head = segment({ alg: 'HS256', typ: 'JWT', kid: tokens.kid });
+    const body = segment(claims());
+    const signature = createHmac(
+      'sha256',
+      createSecretKey(Buffer.from(JSON.stringify(jwks.keys[0]))),
+    )
       .update(`${head}.${body}`)
       .digest('base64url');
     await expectUnauthorized(`Bearer ${head}.${body}.${signature}`);
@@ -104,10 +104,12 @@ describe('local HTTP API: JWT authorizer', () => {
 
   it('answers 401 for a tampered payload', async () => {
     const [head, , signature] = tokens.for('alice').split('.');
-    const forged = Buffer.from(
-      JSON.stringify(tokens.claims('mallory', ['orders/read', 'orders/write'])),
-    ).toString('base64url');
+    const forged = segment(tokens.claims('mallory', ['orders/read', 'orders/write']));
     await expectUnauthorized(`Bearer ${head}.${forged}.${signature}`);
+  });
+
+  it('answers 401 for a signature with base64 padding appended (not a compact JWS)', async () => {
+    await expectUnauthorized(`Bearer ${tokens.for('alice')}==`);
   });
 
   it('answers 403 Forbidden when the token lacks the route scope', async () => {
@@ -119,7 +121,7 @@ describe('local HTTP API: JWT authorizer', () => {
     });
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ message: 'Forbidden' });
-    expect(response.headers.get('www-authenticate')).toContain('insufficient_scope');
+    if (challenge) expect(response.headers.get('www-authenticate')).toContain('insufficient_scope');
   });
 
   it('answers CORS preflights without a token, for the allowed origin only', async () => {

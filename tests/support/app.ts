@@ -93,8 +93,8 @@ export async function startApp(options: AppOptions = {}) {
     /** The stack's log so far. */
     lines,
     /** Invokes a function as Lambda would (its built bundle, in an execution environment). */
-    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary function results.
     invoke: (functionId: string, event: unknown) =>
+      // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary function results.
       stack.lambda.invoke(functionId, event) as Promise<any>,
     /** Reads the books and fails the test on any broken invariant. */
     async books(): Promise<Books> {

@@ -45,8 +45,10 @@ export async function readBooks(
   }
   const skus = new Map<string, SkuBook>();
   const book = (sku: string) => {
-    let b = skus.get(sku);
-    if (!b) skus.set(sku, (b = { available: 0, received: 0, held: 0, committed: 0 }));
+    const found = skus.get(sku);
+    if (found) return found;
+    const b = { available: 0, received: 0, held: 0, committed: 0 };
+    skus.set(sku, b);
     return b;
   };
   for (const item of await scanAll(client, tables.inventory)) {

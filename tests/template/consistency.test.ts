@@ -115,6 +115,24 @@ const BREAKAGES: Breakage[] = [
     expected: 'ReconcileOrdersFunction: its code reads STALE_AFTER_SECONDS, which is not set',
   },
   {
+    rule: 'environmentMatchesCode',
+    change:
+      'the DynamoDB endpoint variable is not declared (sam local invoke --env-vars ignores it)',
+    apply: (t) => {
+      delete t.Globals.Function.Environment.Variables.AWS_ENDPOINT_URL_DYNAMODB;
+    },
+    expected: 'CreateOrderFunction: its code reads AWS_ENDPOINT_URL_DYNAMODB, which is not set',
+  },
+  {
+    rule: 'environmentMatchesCode',
+    change: 'deployed functions are pointed at a local endpoint',
+    apply: (t) => {
+      t.Globals.Function.Environment.Variables.AWS_ENDPOINT_URL_SFN = 'http://localhost:8083';
+    },
+    expected:
+      'StartWorkflowFunction: sets AWS_ENDPOINT_URL_SFN to "http://localhost:8083": in AWS it must be empty',
+  },
+  {
     rule: 'functionPoliciesMatchCode',
     change: 'a policy lacks an action the code can take (the idempotent retry reads)',
     apply: (t) => {
@@ -328,7 +346,69 @@ const BREAKAGES: Breakage[] = [
     apply: (t) => {
       delete props(t, 'OrdersApi').Auth.DefaultAuthorizer;
     },
-    expected: 'OrdersApi: Auth.DefaultAuthorizer is not a JWT authorizer',
+    expected: 'OrdersApi: Auth.DefaultAuthorizer is not set',
+  },
+  {
+    rule: 'apiRoutesAuthorized',
+    change: 'the authorizer parameter is used without AWS::LanguageExtensions',
+    apply: (t) => {
+      t.Transform = 'AWS::Serverless-2016-10-31';
+    },
+    expected:
+      'OrdersApi: Auth.DefaultAuthorizer is {"Ref":"Authorizer"}, which the SAM transform accepts only after AWS::LanguageExtensions',
+  },
+  {
+    rule: 'apiRoutesAuthorized',
+    change: 'the Lambda authorizer is what deploys',
+    apply: (t) => {
+      t.Parameters.Authorizer.Default = 'LambdaAuthorizer';
+    },
+    expected:
+      'OrdersApi: Auth.DefaultAuthorizer is LambdaAuthorizer by default, not a JWT authorizer',
+  },
+  {
+    rule: 'apiRoutesAuthorized',
+    change: 'the authorizer parameter allows a name the API has no authorizer for',
+    apply: (t) => {
+      t.Parameters.Authorizer.AllowedValues.push('OrdersAuthorizer');
+    },
+    expected:
+      'OrdersApi: Auth.DefaultAuthorizer can be OrdersAuthorizer, which is not a JWT or Lambda authorizer',
+  },
+  {
+    rule: 'lambdaAuthorizersMatchRoutes',
+    change: "a route's scope changes and the Lambda authorizer is not told",
+    apply: (t) => {
+      event(t, 'ListOrdersFunction', 'ListOrders').Auth.AuthorizationScopes = ['orders/write'];
+    },
+    expected:
+      'AuthorizeRequestFunction: ROUTE_SCOPES gives GET /orders ["orders/read"], the route requires ["orders/write"]',
+  },
+  {
+    rule: 'lambdaAuthorizersMatchRoutes',
+    change: 'the Lambda authorizer caches its answers by token only',
+    apply: (t) => {
+      props(t, 'OrdersApi').Auth.Authorizers.LambdaAuthorizer.Identity.ReauthorizeEvery = 300;
+    },
+    expected:
+      'OrdersApi.LambdaAuthorizer: caches by token alone (ReauthorizeEvery 300): add routeKey to Identity.Context',
+  },
+  {
+    rule: 'lambdaAuthorizersMatchRoutes',
+    change: 'the Lambda authorizer trusts another issuer than the JWT authorizer',
+    apply: (t) => {
+      props(t, 'AuthorizeRequestFunction').Environment.Variables.JWT_ISSUER = { Ref: 'JwtIssuer' };
+    },
+    expected: "AuthorizeRequestFunction: JWT_ISSUER is not the JWT authorizer's issuer",
+  },
+  {
+    rule: 'lambdaAuthorizersMatchRoutes',
+    change: 'API Gateway is not allowed to invoke the Lambda authorizer',
+    apply: (t) => {
+      delete props(t, 'OrdersApi').Auth.Authorizers.LambdaAuthorizer
+        .EnableFunctionDefaultPermissions;
+    },
+    expected: 'OrdersApi.LambdaAuthorizer: EnableFunctionDefaultPermissions must be true',
   },
   {
     rule: 'apiThrottledAndLogged',
@@ -417,6 +497,47 @@ const BREAKAGES: Breakage[] = [
       delete t.Resources.OrdersTable.UpdateReplacePolicy;
     },
     expected: 'OrdersTable: UpdateReplacePolicy is not Retain',
+  },
+  {
+    rule: 'dataRetained',
+    change: 'deleting the stack deletes every customer account',
+    apply: (t) => {
+      t.Resources.UserPool.DeletionPolicy = 'Delete';
+    },
+    expected: 'UserPool: DeletionPolicy is not Retain',
+  },
+  {
+    rule: 'aliasFollowsLayers',
+    change: 'the alias moves only when the function itself changes',
+    apply: (t) => {
+      delete props(t, 'CreateOrderFunction').AutoPublishAliasAllProperties;
+    },
+    expected: 'CreateOrderFunction: AutoPublishAliasAllProperties is not true',
+  },
+  {
+    rule: 'aliasFollowsLayers',
+    change: "the layer's content is not part of the function version",
+    apply: (t) => {
+      delete props(t, 'SharedLayer').PublishLambdaVersion;
+    },
+    expected: 'CreateOrderFunction: its layer SharedLayer does not set PublishLambdaVersion',
+  },
+  {
+    rule: 'deploymentParametersChecked',
+    change: 'an external issuer may come without an audience',
+    apply: (t) => {
+      delete t.Rules.AudienceWithIssuer;
+    },
+    expected:
+      'Rules: accept {"JwtIssuer":"https://issuer.example.com","JwtAudience":""}, which deploys an authorizer no token can pass',
+  },
+  {
+    rule: 'deploymentParametersChecked',
+    change: 'prod may keep the localhost CORS origin',
+    apply: (t) => {
+      delete t.Rules.ProdCorsOrigin;
+    },
+    expected: 'Rules: accept {"Stage":"prod"}, which deploys a production API',
   },
   {
     rule: 'runtimesCurrent',

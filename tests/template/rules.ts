@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { type ResolveContext, resolve } from '../../local/resolve';
 import type { Template } from '../../local/template';
 import { applyGlobals } from '../../scripts/guard';
 import type { Access } from './code-access';
@@ -183,10 +184,33 @@ export const layersResolve: Rule = (template, code) => {
 // ------------------------------------------------------------------------------------------------
 
 /**
+ * The variable each AWS service's SDK client takes its endpoint from, by IAM service prefix:
+ * `AWS_ENDPOINT_URL_<service id>`. https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+ */
+export const ENDPOINT_VARIABLES: Record<string, string> = {
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  states: 'AWS_ENDPOINT_URL_SFN',
+};
+
+/** The endpoint variables the SDK clients of a function's code read: one per service it calls. */
+function endpointReads(access: Access[]): { reads: string[]; unknown: string[] } {
+  const services = [...new Set(access.map((a) => a.action.split(':')[0] as string))];
+  return {
+    reads: services.flatMap((s) => (ENDPOINT_VARIABLES[s] ? [ENDPOINT_VARIABLES[s]] : [])),
+    unknown: services.filter((s) => !ENDPOINT_VARIABLES[s]),
+  };
+}
+
+/**
  * Each function's environment is what its code reads: every variable it reads is set (by the
  * function or by Globals), and every variable the function sets is read. Globals go to every
  * function and SAM cannot withhold them from one, so a Globals variable only has to be read by
  * some function.
+ *
+ * The SDK clients read `AWS_ENDPOINT_URL_<service>` for each service the code calls: declared
+ * (SAM CLI passes `sam local invoke --env-vars` values only for declared variables) and empty in
+ * the template (the SDK then uses the service's own endpoint; a value would send the deployed
+ * function's calls there).
  */
 export const environmentMatchesCode: Rule = (template, code) => {
   const violations: string[] = [];
@@ -197,14 +221,27 @@ export const environmentMatchesCode: Rule = (template, code) => {
       violations.push(`${id}: no code found at ${fn.CodeUri}`);
       continue;
     }
-    for (const name of facts.envReads) readBySome.add(name);
-    const set = Object.keys(fn.Environment?.Variables ?? {});
+    const endpoints = endpointReads(facts.access);
+    for (const service of endpoints.unknown) {
+      violations.push(
+        `${id}: calls ${service}, whose endpoint variable is unknown: add it to ENDPOINT_VARIABLES`,
+      );
+    }
+    const reads = [...facts.envReads, ...endpoints.reads];
+    for (const name of reads) readBySome.add(name);
+    const variables: Props = fn.Environment?.Variables ?? {};
+    const set = Object.keys(variables);
     const own = Object.keys(template.Resources[id].Properties?.Environment?.Variables ?? {});
-    for (const name of facts.envReads.filter((n) => !set.includes(n))) {
+    for (const name of reads.filter((n) => !set.includes(n))) {
       violations.push(`${id}: its code reads ${name}, which is not set`);
     }
-    for (const name of own.filter((n) => !facts.envReads.includes(n))) {
+    for (const name of own.filter((n) => !reads.includes(n))) {
       violations.push(`${id}: sets ${name}, which its code never reads`);
+    }
+    for (const name of endpoints.reads.filter((n) => n in variables && variables[n] !== '')) {
+      violations.push(
+        `${id}: sets ${name} to ${JSON.stringify(variables[name])}: in AWS it must be empty`,
+      );
     }
   }
   const globals = Object.keys(template.Globals?.Function?.Environment?.Variables ?? {});
@@ -679,17 +716,71 @@ export const streamFiltersMatchImages: Rule = (template) => {
  */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set();
 
+/** The literal values a template value can take: itself, or the AllowedValues of the parameter it Refs. */
+function possibleValues(template: Template, value: unknown): unknown[] {
+  const ref = (value as { Ref?: unknown } | undefined)?.Ref;
+  const parameter = typeof ref === 'string' ? template.Parameters?.[ref] : undefined;
+  if (!parameter) return [value];
+  return asList(parameter.AllowedValues ?? parameter.Default);
+}
+
+/** The value a template value has when every parameter keeps its Default. */
+function defaultValue(template: Template, value: unknown): unknown {
+  const ref = (value as { Ref?: unknown } | undefined)?.Ref;
+  const parameter = typeof ref === 'string' ? template.Parameters?.[ref] : undefined;
+  return parameter ? parameter.Default : value;
+}
+
+/** True when the template runs AWS::LanguageExtensions before the SAM transform. */
+function languageExtensionsFirst(template: Template): boolean {
+  const transforms = asList(template.Transform);
+  const extensions = transforms.indexOf('AWS::LanguageExtensions');
+  return extensions >= 0 && extensions < transforms.indexOf('AWS::Serverless-2016-10-31');
+}
+
+/** An HTTP API authorizer's kind: `jwt`, `lambda` (its function's logical id), or undefined. */
+function authorizerKind(template: Template, definition: Props | undefined) {
+  if (definition?.JwtConfiguration) return { kind: 'jwt' as const };
+  const functionId = targetOf(definition?.FunctionArn);
+  if (functionId && template.Resources[functionId]?.Type === FUNCTION) {
+    return { kind: 'lambda' as const, functionId };
+  }
+  return undefined;
+}
+
 /**
- * Each HTTP API authorizes with a JWT authorizer by default, and each route belongs to a
- * declared API and requires scopes (the user pool's resource server declares them), or is
- * explicitly public and listed in PUBLIC_ROUTES.
+ * Each HTTP API authorizes every route by default: its DefaultAuthorizer names a JWT authorizer
+ * or a Lambda authorizer of this template, whichever value a parameter gives it (a `Ref` needs
+ * AWS::LanguageExtensions before the SAM transform, which accepts only a literal name), and with
+ * the parameters' defaults, what deploys, a JWT authorizer. Each route belongs to a declared API
+ * and requires scopes (the user pool's resource server declares them), or is explicitly public
+ * and listed in PUBLIC_ROUTES.
  */
 export const apiRoutesAuthorized: Rule = (template) => {
   const violations: string[] = [];
   for (const [id, api] of resourcesOfType(template, HTTP_API)) {
-    const name = api.Auth?.DefaultAuthorizer;
-    if (!name || !api.Auth?.Authorizers?.[name]?.JwtConfiguration) {
-      violations.push(`${id}: Auth.DefaultAuthorizer is not a JWT authorizer`);
+    const chosen = api.Auth?.DefaultAuthorizer;
+    if (chosen === undefined) {
+      violations.push(`${id}: Auth.DefaultAuthorizer is not set`);
+      continue;
+    }
+    if (typeof chosen !== 'string' && !languageExtensionsFirst(template)) {
+      violations.push(
+        `${id}: Auth.DefaultAuthorizer is ${JSON.stringify(chosen)}, which the SAM transform accepts only after AWS::LanguageExtensions (Transform)`,
+      );
+    }
+    for (const name of possibleValues(template, chosen)) {
+      if (!authorizerKind(template, api.Auth?.Authorizers?.[String(name)])) {
+        violations.push(
+          `${id}: Auth.DefaultAuthorizer can be ${name}, which is not a JWT or Lambda authorizer of this template`,
+        );
+      }
+    }
+    const deployed = String(defaultValue(template, chosen));
+    if (authorizerKind(template, api.Auth?.Authorizers?.[deployed])?.kind !== 'jwt') {
+      violations.push(
+        `${id}: Auth.DefaultAuthorizer is ${deployed} by default, not a JWT authorizer`,
+      );
     }
   }
   const declaredScopes = Object.values(template.Resources)
@@ -717,6 +808,110 @@ export const apiRoutesAuthorized: Rule = (template) => {
       declaredScopes.length > 0 ? scopes.filter((s) => !declaredScopes.includes(s)) : [];
     for (const scope of undeclared) {
       violations.push(`${id}.${name}: scope ${scope} is not declared by a resource server`);
+    }
+  }
+  return violations;
+};
+
+/** JSON of a variable's value, for comparing template expressions. */
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Each Lambda authorizer of an HTTP API answers as the API's JWT authorizer would: its function
+ * verifies the same tokens (JWT_ISSUER and JWT_AUDIENCE are the JWT authorizer's issuer and its
+ * one audience), enforces each route's AuthorizationScopes (ROUTE_SCOPES, JSON by route key, lists
+ * exactly the routes it can guard), and API Gateway may invoke it (default permissions) with a
+ * payload 2.0 event and simple responses. A request without the JWT authorizer's identity source
+ * is refused before the function runs. Its results are not cached, or cached per route
+ * (`$context.routeKey` among the identity sources): keyed on the token alone, a token allowed on
+ * one route would pass every route of the authorizer.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
+ */
+export const lambdaAuthorizersMatchRoutes: Rule = (template) => {
+  const violations: string[] = [];
+  for (const [apiId, api] of resourcesOfType(template, HTTP_API)) {
+    const authorizers: Record<string, Props> = api.Auth?.Authorizers ?? {};
+    const jwt = Object.values(authorizers).find((a) => a.JwtConfiguration)?.JwtConfiguration;
+    const routes = eventsOf(template, 'HttpApi').filter(
+      ([, , event]) => targetOf(event.ApiId) === apiId,
+    );
+    for (const [name, definition] of Object.entries(authorizers)) {
+      const kind = authorizerKind(template, definition);
+      if (kind?.kind !== 'lambda') continue;
+      const at = `${apiId}.${name}`;
+      if (String(definition.AuthorizerPayloadFormatVersion) !== '2.0') {
+        violations.push(`${at}: AuthorizerPayloadFormatVersion must be "2.0"`);
+      }
+      if (definition.EnableSimpleResponses !== true)
+        violations.push(`${at}: EnableSimpleResponses must be true`);
+      if (definition.EnableFunctionDefaultPermissions !== true) {
+        violations.push(
+          `${at}: EnableFunctionDefaultPermissions must be true, or API Gateway cannot invoke it`,
+        );
+      }
+      const identity: Props = definition.Identity ?? {};
+      const headers = asList(identity.Headers).map((h) => `$request.header.${h}`.toLowerCase());
+      for (const source of asList(
+        Object.values(authorizers).find((a) => a.JwtConfiguration)?.IdentitySource,
+      )) {
+        if (!headers.includes(String(source).toLowerCase())) {
+          violations.push(
+            `${at}: Identity.Headers lacks the JWT authorizer's identity source ${source}`,
+          );
+        }
+      }
+      const ttl = identity.ReauthorizeEvery;
+      if (!Number.isInteger(ttl)) {
+        violations.push(
+          `${at}: set Identity.ReauthorizeEvery (API Gateway's default caches for 300 s)`,
+        );
+      } else if (ttl > 0 && !asList(identity.Context).includes('routeKey')) {
+        violations.push(
+          `${at}: caches by token alone (ReauthorizeEvery ${ttl}): add routeKey to Identity.Context`,
+        );
+      }
+      const variables: Props =
+        applyGlobals(template).Resources[kind.functionId]?.Properties?.Environment?.Variables ?? {};
+      const fn = kind.functionId;
+      if (!jwt || !same(variables.JWT_ISSUER, jwt.issuer)) {
+        violations.push(`${fn}: JWT_ISSUER is not the JWT authorizer's issuer`);
+      }
+      if (
+        !jwt ||
+        asList(jwt.audience).length !== 1 ||
+        !same(variables.JWT_AUDIENCE, asList(jwt.audience)[0])
+      ) {
+        violations.push(`${fn}: JWT_AUDIENCE is not the JWT authorizer's one audience`);
+      }
+      let listed: Record<string, unknown>;
+      try {
+        listed = JSON.parse(String(variables.ROUTE_SCOPES));
+      } catch {
+        violations.push(`${fn}: ROUTE_SCOPES is not JSON`);
+        continue;
+      }
+      const guarded = routes.filter(([, , event]) => {
+        const own = event.Auth?.Authorizer;
+        return own === undefined
+          ? possibleValues(template, api.Auth?.DefaultAuthorizer).includes(name)
+          : own === name;
+      });
+      const expected = Object.fromEntries(
+        guarded.map(([, , event]) => [
+          `${String(event.Method).toUpperCase()} ${event.Path}`,
+          asList(event.Auth?.AuthorizationScopes).map(String),
+        ]),
+      );
+      for (const [route, scopes] of Object.entries(expected)) {
+        if (!same(listed[route], scopes)) {
+          violations.push(
+            `${fn}: ROUTE_SCOPES gives ${route} ${JSON.stringify(listed[route])}, the route requires ${JSON.stringify(scopes)}`,
+          );
+        }
+      }
+      for (const route of Object.keys(listed).filter((r) => !(r in expected))) {
+        violations.push(`${fn}: ROUTE_SCOPES lists ${route}, which it does not guard`);
+      }
     }
   }
   return violations;
@@ -849,6 +1044,73 @@ export const runtimesCurrent: Rule = (template) => [
   ),
 ];
 
+/**
+ * Each function behind an alias (AutoPublishAlias) publishes a new version for any change of its
+ * properties (AutoPublishAliasAllProperties), and each layer it uses has PublishLambdaVersion, which
+ * puts the layer's content (its packaged ContentUri) in that version's hash. Without both, a change
+ * that touches only the layer keeps the alias, and the canary, on the old version.
+ * https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html
+ */
+export const aliasFollowsLayers: Rule = (template) => {
+  const violations: string[] = [];
+  for (const [id, fn] of resourcesOfType(template, FUNCTION)) {
+    if (fn.AutoPublishAlias === undefined) continue;
+    if (fn.AutoPublishAliasAllProperties !== true) {
+      violations.push(`${id}: AutoPublishAliasAllProperties is not true`);
+    }
+    for (const layerId of asList(fn.Layers).map(targetOf)) {
+      const layer = layerId ? template.Resources[layerId] : undefined;
+      if (
+        layer?.Type === 'AWS::Serverless::LayerVersion' &&
+        layer.Properties?.PublishLambdaVersion !== true
+      ) {
+        violations.push(`${id}: its layer ${layerId} does not set PublishLambdaVersion`);
+      }
+    }
+  }
+  return violations;
+};
+
+/** The template's Rules that refuse these parameter values (their AssertDescriptions). */
+export function refusedBy(template: Template, parameters: Record<string, string>): string[] {
+  const ctx: ResolveContext = {
+    template,
+    parameters,
+    region: 'us-east-1',
+    accountId: '123456789012',
+    ref: (id) => {
+      throw new Error(`Rules can only use parameters, not ${id}`);
+    },
+    getAtt: (id) => {
+      throw new Error(`Rules can only use parameters, not ${id}`);
+    },
+  };
+  return Object.values((template.Rules ?? {}) as Record<string, Props>).flatMap((rule) => {
+    if (rule.RuleCondition !== undefined && !resolve(ctx, rule.RuleCondition)) return [];
+    return asList(rule.Assertions)
+      .filter((a) => !resolve(ctx, (a as Props).Assert))
+      .map((a) => String((a as Props).AssertDescription));
+  });
+}
+
+/** Parameter values that would deploy a stack that cannot work, and what is wrong with each. */
+export const UNWORKABLE_PARAMETERS: Array<[Record<string, string>, string]> = [
+  [{ JwtIssuer: 'https://issuer.example.com', JwtAudience: '' }, 'an authorizer no token can pass'],
+  [{ Stage: 'prod' }, 'a production API that only http://localhost:3000 may call from a browser'],
+];
+
+/**
+ * The template's Rules refuse parameter values that would deploy a stack that cannot work
+ * (UNWORKABLE_PARAMETERS), before CloudFormation creates anything, and accept the defaults.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html
+ */
+export const deploymentParametersChecked: Rule = (template) => [
+  ...UNWORKABLE_PARAMETERS.filter(([values]) => refusedBy(template, values).length === 0).map(
+    ([values, what]) => `Rules: accept ${JSON.stringify(values)}, which deploys ${what}`,
+  ),
+  ...refusedBy(template, {}).map((refusal) => `Rules: refuse the defaults: ${refusal}`),
+];
+
 /** Every rule, by name. */
 export const RULES = {
   handlersResolve,
@@ -863,6 +1125,7 @@ export const RULES = {
   streamSourcesSafe,
   streamFiltersMatchImages,
   apiRoutesAuthorized,
+  lambdaAuthorizersMatchRoutes,
   apiThrottledAndLogged,
   tracingEnabled,
   logsRetained,
@@ -870,6 +1133,8 @@ export const RULES = {
   tablesProtected,
   dataRetained,
   runtimesCurrent,
+  aliasFollowsLayers,
+  deploymentParametersChecked,
 } satisfies Record<string, Rule>;
 
 export type RuleName = keyof typeof RULES;

@@ -54,7 +54,10 @@ export function tokenVerifier(policy: TokenPolicy) {
     const url = `${policy.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    const { issuer, jwks_uri } = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    const { issuer, jwks_uri } = (await response.json()) as {
+      issuer?: unknown;
+      jwks_uri?: unknown;
+    };
     if (issuer !== policy.issuer || typeof jwks_uri !== 'string') {
       throw new Error(`${url} is not the discovery document of ${policy.issuer}`);
     }

@@ -1,4 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { iso31661Alpha2ToAlpha3 } from 'iso-3166/1-a2-to-1-a3.js';
 import * as z from 'zod/mini';
 
@@ -154,13 +153,23 @@ export function toPublicOrder(order: Order) {
 }
 
 /**
+ * SHA-256 of a text, as hex. Web Crypto (`globalThis.crypto`) rather than `node:crypto`: Node.js
+ * loads it on first use, so a function does not pay for it while it loads (the AWS SDK loads it
+ * anyway when it signs the first request).
+ */
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Buffer.from(digest).toString('hex');
+}
+
+/**
  * The order id for a request. With an Idempotency-Key the id is derived from the customer and the
  * key, so a retried request addresses the same order and a conditional write detects it; without
  * one, every request gets a fresh id.
  */
-export function orderIdFor(customerId: string, idempotencyKey?: string): string {
-  if (idempotencyKey === undefined) return randomUUID();
-  const hex = createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest('hex');
+export async function orderIdFor(customerId: string, idempotencyKey?: string): Promise<string> {
+  if (idempotencyKey === undefined) return crypto.randomUUID();
+  const hex = await sha256(`${customerId}\n${idempotencyKey}`);
   // Lay the hash out as a UUID (version 8: "custom") so both kinds of id look alike.
   return [
     hex.slice(0, 8),
@@ -172,12 +181,13 @@ export function orderIdFor(customerId: string, idempotencyKey?: string): string 
 }
 
 /** A stable fingerprint of a request body, independent of key order. */
-export function requestHash(request: CreateOrderRequest): string {
-  const canonical = JSON.stringify({
-    items: request.items.map(({ sku, quantity }) => ({ sku, quantity })),
-    shippingAddress: Object.fromEntries(Object.entries(request.shippingAddress).sort()),
-  });
-  return createHash('sha256').update(canonical).digest('hex');
+export function requestHash(request: CreateOrderRequest): Promise<string> {
+  return sha256(
+    JSON.stringify({
+      items: request.items.map(({ sku, quantity }) => ({ sku, quantity })),
+      shippingAddress: Object.fromEntries(Object.entries(request.shippingAddress).sort()),
+    }),
+  );
 }
 
 /** What the customer is told, published to the order events topic. */

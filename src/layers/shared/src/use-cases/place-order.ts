@@ -38,7 +38,7 @@ export async function placeOrder(
   );
   if (unknown.length > 0) throw new ValidationError(unknown);
 
-  const orderId = orderIdFor(customerId, idempotencyKey);
+  const orderId = await orderIdFor(customerId, idempotencyKey);
   const split = [...catalogue].filter(([, shards]) => shards > 1);
   const order: Order = {
     orderId,
@@ -48,7 +48,7 @@ export async function placeOrder(
     shippingAddress: request.shippingAddress,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
-    requestHash: requestHash(request),
+    requestHash: await requestHash(request),
     executionName: orderId,
     ...(split.length > 0 ? { stockShards: Object.fromEntries(split) } : {}),
   };
