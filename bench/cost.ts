@@ -1,4 +1,4 @@
-import type { PathWork } from './end-to-end';
+import type { PathWork } from './order-paths';
 
 /**
  * Public on-demand prices, US East (N. Virginia), as listed on 2026-11-27 on:
@@ -29,35 +29,47 @@ export interface CostLine {
 }
 
 /**
- * Cost per million orders of a path, from the work one order caused locally. Lambda durations are
- * the local wall times of warm invocations (an estimate: Lambda bills its own measured duration,
- * rounded up to the millisecond), at each function's configured memory.
+ * Cost per million orders of a path, from the work its orders caused locally. Lambda durations are
+ * the local wall times of the (warm) invocations as their callers saw them: an estimate, as Lambda
+ * bills its own measured duration, rounded up to the millisecond, at the function's memory.
+ * Express bills each execution's duration; the workflow's duration is taken as the time its task
+ * functions ran (its SNS and DynamoDB steps add a few milliseconds).
  */
-export function costPerMillion(work: PathWork, count: number, workflowMs: number) {
-  const per = (n: number) => (n / count) * 1e6;
+export function costPerMillion(work: PathWork) {
+  const per = (n: number) => (n / work.orders) * 1e6;
+  const tasks = [
+    'ProcessOrderFunction',
+    'ShipOrderFunction',
+    'BackorderOrderFunction',
+    'FailOrderFunction',
+  ];
   let requests = 0;
   let gbSeconds = 0;
   for (const f of Object.values(work.functions)) {
     requests += f.invocations;
-    gbSeconds += (Math.ceil(f.durationMs) / 1000) * (f.memoryMb / 1024);
+    gbSeconds +=
+      (Math.ceil(f.durationMs / f.invocations) / 1000) * f.invocations * (f.memoryMb / 1024);
   }
+  const workflowMs =
+    tasks.reduce((sum, id) => sum + (work.functions[id]?.durationMs ?? 0), 0) /
+    Math.max(1, work.executions);
   const lines: CostLine[] = [
     { item: 'HTTP API requests', perMillion: per(work.apiRequests) * PRICES.httpApiRequest },
     { item: 'Lambda requests', perMillion: per(requests) * PRICES.lambdaRequest },
     {
-      item: 'Lambda GB-seconds (arm64, local estimate)',
+      item: 'Lambda GB-seconds (arm64, local durations)',
       perMillion: per(gbSeconds) * PRICES.lambdaArmGbSecond,
     },
     {
       item: 'DynamoDB write request units',
-      perMillion: per(work.writeUnits) * PRICES.dynamoDbWriteRequestUnit,
+      perMillion: per(work.dynamodb.writeUnits) * PRICES.dynamoDbWriteRequestUnit,
     },
     {
       item: 'DynamoDB read request units',
-      perMillion: per(work.readUnits) * PRICES.dynamoDbReadRequestUnit,
+      perMillion: per(work.dynamodb.readUnits) * PRICES.dynamoDbReadRequestUnit,
     },
     { item: 'SNS publishes', perMillion: per(work.snsPublishes) * PRICES.snsPublish },
-    { item: 'SQS requests', perMillion: per(work.sqsRequests + work.sqsSends) * PRICES.sqsRequest },
+    { item: 'SQS requests', perMillion: per(work.sqsRequests) * PRICES.sqsRequest },
   ];
   const standard = per(work.transitions) * PRICES.stepFunctionsStandardTransition;
   const express =

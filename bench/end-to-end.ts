@@ -1,12 +1,12 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import autocannon from 'autocannon';
 import { spawnLocalStack } from '../local/child-stack';
-import { loadOrCreateKeys, mintToken } from '../local/issuer';
-import { type LocalStack, startLocalStack } from '../local/stack';
+import { loadOrCreateKeys, mintToken } from '../local/cognito/issuer';
+import { BENCH_DIR } from './builds';
 import { percentile } from './stats';
 
 const aws = {
@@ -14,125 +14,166 @@ const aws = {
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 };
 const ADDRESS = {
-  name: 'Bench',
-  line1: '1 Load St',
-  city: 'Perf',
-  postalCode: '0000',
+  name: 'Ada Lovelace',
+  line1: '12 Analytical Row',
+  city: 'London',
+  postalCode: 'N1 9GU',
   country: 'GB',
 };
 
 export interface RateFigures {
   rate: number;
+  seconds: number;
   requests: number;
-  errors: number;
+  accepted: number;
+  /** 429 answers of the API's throttling (the template's DefaultRouteSettings). */
+  throttled: number;
+  serverErrors: number;
+  /** Connection errors and timeouts of the load generator. */
+  failures: number;
+  /** Latency of the 202 answers as the client saw it, and as the gateway logged it (ms). */
   postP50: number;
   postP99: number;
+  gatewayP50: number;
+  gatewayP99: number;
   shippedP50: number;
   shippedP99: number;
-  unshipped: number;
+  notShipped: number;
+  /** Cold starts of CreateOrderFunction during the run, and their init times (ms). */
+  createOrderColdStarts: number[];
+  /** CPU time per second of the run, by part of the machine (ms/s; 2 cores give 2,000). */
+  cpu: Record<string, number>;
 }
 
-export type Usage = ReturnType<LocalStack['usage']>;
-
-async function startBenchStack() {
-  process.env.DYNAMODB_ENDPOINT = '';
-  return startLocalStack({
-    ports: { api: 0, issuer: 0, dynamodb: 0, messaging: 0, stepFunctions: 0 },
-    accounting: true,
-    seed: false,
-    visibilityTimeoutSeconds: 5,
-    log: () => {},
-  });
+/** CPU time (ms) of every thread of a process and of its child processes, by part. */
+function cpuByPart(stackPid: number, bench = process.pid): Record<string, number> {
+  const ticks = (stat: string) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  };
+  const parts: Record<string, number> = {};
+  const add = (part: string, ms: number) => {
+    parts[part] = (parts[part] ?? 0) + ms;
+  };
+  const tasks = `/proc/${stackPid}/task`;
+  if (!existsSync(tasks)) return parts;
+  const children: number[] = [];
+  for (const tid of readdirSync(tasks)) {
+    const comm = readFileSync(`${tasks}/${tid}/comm`, 'utf8').trim();
+    const part =
+      comm === 'MainThread' || tid === String(stackPid)
+        ? 'stack main thread: gateway, Step Functions, event sources, SNS/SQS'
+        : comm === 'WorkerThread'
+          ? 'local DynamoDB (its worker thread)'
+          : 'stack: V8 and libuv helper threads (GC, compiling, I/O)';
+    add(part, ticks(readFileSync(`${tasks}/${tid}/stat`, 'utf8')));
+    const kids = readFileSync(`${tasks}/${tid}/children`, 'utf8').trim();
+    if (kids) children.push(...kids.split(' ').map(Number));
+  }
+  for (const pid of children) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const runtime = cmdline.findIndex((a) => a.endsWith('runtime.cjs'));
+      const fn =
+        runtime >= 0
+          ? String(cmdline[runtime + 1])
+              .split('/')
+              .pop()
+          : 'other';
+      add(`Lambda: ${fn}`, ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')));
+    } catch {
+      // the environment ended meanwhile
+    }
+  }
+  const self = process.cpuUsage();
+  if (bench === process.pid) add('load generator (this process)', (self.user + self.system) / 1000);
+  return parts;
 }
 
-/** A client for dynalite itself: seeded data makes no stream records, so starts no workflows. */
-function directDb(stack: LocalStack) {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ ...aws, endpoint: stack.dynamodb.directUrl }),
+function delta(after: Record<string, number>, before: Record<string, number>, seconds: number) {
+  return Object.fromEntries(
+    Object.entries(after).map(([k, v]) => [k, (v - (before[k] ?? 0)) / seconds]),
   );
-}
-
-async function token(stack: LocalStack, sub: string) {
-  return mintToken(stack.keys, {
-    issuer: stack.issuer,
-    sub,
-    scopes: ['orders/read', 'orders/write'],
-  });
-}
-
-async function addStock(stack: LocalStack, sku: string, quantity: number) {
-  const sqs = new SQSClient({ ...aws, endpoint: stack.messagingUrl });
-  await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: stack.queues.StockArrivalsQueue,
-      MessageBody: JSON.stringify({ arrivalId: `bench-${sku}-${Date.now()}`, sku, quantity }),
-    }),
-  );
-}
-
-async function ordersOf(stack: LocalStack, customerId: string) {
-  const found: Array<Record<string, unknown>> = [];
-  let start: Record<string, unknown> | undefined;
-  const client = new DynamoDBClient({ ...aws, endpoint: stack.dynamodb.url });
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: stack.dynamodb.tables.OrdersTable,
-        FilterExpression: 'customerId = :c',
-        ExpressionAttributeValues: { ':c': { S: customerId } },
-        ExclusiveStartKey: start as never,
-      }),
-    );
-    found.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return found;
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 500));
   }
   return false;
 }
 
-/** The local stack in its own process, so the load generator does not share its CPU. */
-async function startChildStack() {
-  const running = await spawnLocalStack(['--no-seed']);
-  const keys = await loadOrCreateKeys(join(running.stateDir, 'issuer-keys.json'));
-  return { ...running.info, keys, stop: () => running.stop() };
-}
-
 /**
- * Constant arrival rates against POST /orders (autocannon's overallRate: requests go out on a
- * schedule, not when the previous one returns), then how long each order took from its 202 to
- * SHIPPED, from the order's own timestamps.
+ * The application as `npm start` runs it (its own process tree), at constant arrival rates of
+ * POST /orders (autocannon's overallRate: requests leave on a schedule, not when the previous
+ * answer came back). For each rate: the answers by status, the latency of the 202s as the client
+ * saw it and as the gateway logged it, the time from 202 to SHIPPED from the orders' own
+ * timestamps, the cold starts the run caused, and where the machine's CPU went.
  */
 export async function measureRates(rates: number[], seconds: number, log: (l: string) => void) {
-  const stack = await startChildStack();
-  const target = stack as unknown as LocalStack;
-  try {
-    // Warm every function of the order path first: the figures are for a running system, and
-    // the cold starts are measured per function above.
-    await addStock(target, 'WARM-1', 100);
-    const warmToken = await token(target, 'bench-warm');
-    await new Promise((r) => setTimeout(r, 2000));
-    await Promise.all(
-      Array.from({ length: 10 }, () =>
-        fetch(`${stack.apiUrl}/orders`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${warmToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({
-            items: [{ sku: 'WARM-1', quantity: 1 }],
-            shippingAddress: ADDRESS,
-          }),
-        }),
-      ),
+  // The stack's own threads are profiled for the whole run (written when it stops).
+  const profiles = join(BENCH_DIR, 'profiles', 'local-stack');
+  rmSync(profiles, { recursive: true, force: true });
+  const options = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${options ?? ''} --cpu-prof --cpu-prof-dir=${profiles}`.trim();
+  const running = await spawnLocalStack(['--no-seed']).finally(() => {
+    if (options === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = options;
+  });
+  const { info } = running;
+  const pid = running.process.pid as number;
+  const keys = await loadOrCreateKeys(join(running.stateDir, 'issuer-keys.json'));
+  const sqs = new SQSClient({ ...aws, endpoint: info.messagingUrl });
+  const db = new DynamoDBClient({ ...aws, endpoint: info.dynamodb.url });
+  const ordersOf = async (customer: string) => {
+    const found: Array<Record<string, unknown>> = [];
+    const pages = paginateQuery(
+      { client: db },
+      {
+        TableName: info.dynamodb.tables.OrdersTable,
+        IndexName: 'byCustomer',
+        KeyConditionExpression: 'gsi1pk = :c',
+        ExpressionAttributeValues: { ':c': { S: `CUSTOMER#${customer}` } },
+      },
     );
+    for await (const page of pages) found.push(...(page.Items ?? []).map((i) => unmarshall(i)));
+    return found;
+  };
+  const stock = async (sku: string, quantity: number) => {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: info.queues.StockArrivalsQueue,
+        MessageBody: JSON.stringify({ arrivalId: `bench-${sku}`, sku, quantity }),
+      }),
+    );
+    const key = { pk: { S: `STOCK#${sku}` } };
+    const table = info.dynamodb.tables.InventoryTable;
     await until(
-      async () => (await ordersOf(target, 'bench-warm')).every((o) => o.status === 'SHIPPED'),
+      async () =>
+        (await db.send(new GetItemCommand({ TableName: table, Key: key }))).Item !== undefined,
+      20_000,
+    );
+  };
+  const post = (token: string, sku: string) =>
+    fetch(`${info.apiUrl}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ sku, quantity: 1 }], shippingAddress: ADDRESS }),
+    });
+
+  try {
+    // A running system: one environment of each function of the order path is warm.
+    await stock('WARM-1', 1000);
+    const warm = await mintToken(keys, {
+      issuer: info.issuer,
+      sub: 'bench-warm',
+      scopes: ['orders/write'],
+    });
+    await Promise.all(Array.from({ length: 4 }, () => post(warm, 'WARM-1')));
+    await until(
+      async () => (await ordersOf('bench-warm')).every((o) => o.status === 'SHIPPED'),
       30_000,
     );
 
@@ -140,27 +181,45 @@ export async function measureRates(rates: number[], seconds: number, log: (l: st
     for (const rate of rates) {
       const customer = `bench-rate-${rate}`;
       const sku = `RATE-${rate}`;
-      await addStock(target, sku, rate * seconds * 2);
-      await new Promise((r) => setTimeout(r, 2000));
-      const bearer = await token(target, customer);
-      const result = await autocannon({
-        url: `${stack.apiUrl}/orders`,
-        method: 'POST',
-        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ items: [{ sku, quantity: 1 }], shippingAddress: ADDRESS }),
-        connections: Math.max(10, Math.ceil(rate / 5)),
-        overallRate: rate,
-        duration: seconds,
+      await stock(sku, rate * seconds * 2);
+      const token = await mintToken(keys, {
+        issuer: info.issuer,
+        sub: customer,
+        scopes: ['orders/write'],
+        expiresIn: 3600,
       });
-      const accepted = result['2xx'];
-      await until(async () => {
-        const orders = await ordersOf(target, customer);
-        return (
-          orders.length >= accepted &&
-          orders.every((o) => o.status !== 'PENDING' && o.status !== 'RESERVED')
+      const logFrom = running.output().length;
+      const answers: Array<[number, number]> = [];
+      const cpuBefore = cpuByPart(pid);
+      const result = await new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon(
+          {
+            url: `${info.apiUrl}/orders`,
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ items: [{ sku, quantity: 1 }], shippingAddress: ADDRESS }),
+            connections: Math.max(20, Math.ceil(rate / 2)),
+            overallRate: rate,
+            duration: seconds,
+          },
+          (err, r) => (err ? reject(err) : resolve(r)),
         );
+        instance.on('response', (_client, status, _bytes, ms) => answers.push([status, ms]));
+      });
+      const cpu = delta(cpuByPart(pid), cpuBefore, seconds);
+      const runLog = running.output().slice(logFrom);
+      const gateway = [...runLog.matchAll(/POST \/orders → 202 \([^)]*?(\d+) ms\)/g)].map((m) =>
+        Number(m[1]),
+      );
+      const coldStarts = [
+        ...runLog.matchAll(/CreateOrderFunction: cold start, init (\d+) ms/g),
+      ].map((m) => Number(m[1]));
+      const accepted = answers.filter(([s]) => s === 202);
+      await until(async () => {
+        const orders = await ordersOf(customer);
+        return orders.length >= accepted.length && orders.every((o) => o.status === 'SHIPPED');
       }, 120_000);
-      const orders = await ordersOf(target, customer);
+      const orders = await ordersOf(customer);
       const shipped = orders
         .filter((o) => o.status === 'SHIPPED')
         .map(
@@ -170,223 +229,91 @@ export async function measureRates(rates: number[], seconds: number, log: (l: st
         );
       const f: RateFigures = {
         rate,
-        requests: result.requests.total,
-        errors: result.errors + result.non2xx + result.timeouts,
-        postP50: result.latency.p50,
-        postP99: result.latency.p99,
+        seconds,
+        requests: answers.length,
+        accepted: accepted.length,
+        throttled: answers.filter(([s]) => s === 429).length,
+        serverErrors: answers.filter(([s]) => s >= 500).length,
+        failures: result.errors + result.timeouts,
+        postP50: percentile(
+          accepted.map(([, ms]) => ms),
+          50,
+        ),
+        postP99: percentile(
+          accepted.map(([, ms]) => ms),
+          99,
+        ),
+        gatewayP50: percentile(gateway, 50),
+        gatewayP99: percentile(gateway, 99),
         shippedP50: percentile(shipped, 50),
         shippedP99: percentile(shipped, 99),
-        unshipped: orders.length - shipped.length,
+        notShipped: orders.length - shipped.length,
+        createOrderColdStarts: coldStarts,
+        cpu,
       };
       log(
-        `${rate}/s for ${seconds} s: ${f.requests} requests, ${f.errors} errors, POST p50 ${f.postP50} ms p99 ${f.postP99} ms, 202→SHIPPED p50 ${f.shippedP50} ms p99 ${f.shippedP99} ms`,
+        `${rate}/s: ${f.requests} requests, ${f.accepted} accepted, ${f.throttled} throttled, ${f.serverErrors} 5xx; POST p50 ${f.postP50} p99 ${f.postP99} ms; 202→SHIPPED p50 ${f.shippedP50} p99 ${f.shippedP99} ms`,
       );
       figures.push(f);
     }
-    return figures;
+    await running.stop();
+    return {
+      rates: figures,
+      mainThread: busyTime(profiles, pid, 0),
+      dynamodb: busyTime(profiles, pid, 1),
+    };
   } finally {
-    await stack.stop();
+    sqs.destroy();
+    db.destroy();
+    await running.stop();
   }
 }
 
-function diff(after: Usage, before: Usage) {
-  const invocations: Record<string, { invocations: number; durationMs: number; memoryMb: number }> =
-    {};
-  for (const [id, f] of Object.entries(after.functions)) {
-    const b = before.functions[id] ?? { invocations: 0, durationMs: 0 };
-    invocations[id] = {
-      invocations: f.invocations - b.invocations,
-      durationMs: f.durationMs - b.durationMs,
-      memoryMb: f.memoryMb,
-    };
-  }
-  return {
-    readUnits: after.readUnits - before.readUnits,
-    writeUnits: after.writeUnits - before.writeUnits,
-    transitions: after.transitions - before.transitions,
-    executions: after.executions - before.executions,
-    snsPublishes: after.snsPublishes - before.snsPublishes,
-    sqsRequests:
-      after.sqs.receives - before.sqs.receives + (after.sqs.deletes - before.sqs.deletes),
-    functions: invocations,
-  };
-}
-
-export type PathWork = ReturnType<typeof diff> & { apiRequests: number; sqsSends: number };
-
-/**
- * The work one order causes on each path, averaged over `count` orders placed one at a time:
- * capacity units (ReturnConsumedCapacity), state transitions, publishes, SQS requests and
- * function invocations with their durations (warm, after a first order warmed every function).
- */
-export async function measureWorkPerOrder(count: number, log: (l: string) => void) {
-  const stack = await startBenchStack();
-  try {
-    const bearer = await token(stack, 'bench-work');
-    const place = async (sku: string) => {
-      const r = await fetch(`${stack.apiUrl}/orders`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ items: [{ sku, quantity: 1 }], shippingAddress: ADDRESS }),
-      });
-      return ((await r.json()) as { orderId: string }).orderId;
-    };
-    const settled = (statuses: string[]) => async () => {
-      const orders = await ordersOf(stack, 'bench-work');
-      return orders.length > 0 && orders.every((o) => statuses.includes(String(o.status)));
-    };
-    // Warm every function first (and give the in-stock SKU plenty of stock).
-    await addStock(stack, 'WORK-IN', 1_000_000);
-    await until(
-      async () => (await stack.usage()).functions.RestockFunction?.invocations === 1,
-      20_000,
-    );
-    await place('WORK-IN');
-    await until(settled(['SHIPPED']), 20_000);
-
-    const inStockBefore = stack.usage();
-    for (let i = 0; i < count; i++) {
-      await place('WORK-IN');
-      await until(settled(['SHIPPED']), 20_000);
-    }
-    const inStock = { ...diff(stack.usage(), inStockBefore), apiRequests: count, sqsSends: 0 };
-
-    const backorderBefore = stack.usage();
-    for (let i = 0; i < count; i++) {
-      const sku = `WORK-OUT-${i}`;
-      await place(sku);
-      await until(settled(['SHIPPED', 'BACKORDERED']), 20_000);
-      await addStock(stack, sku, 1);
-      await until(settled(['SHIPPED']), 20_000);
-    }
-    const restocked = {
-      ...diff(stack.usage(), backorderBefore),
-      apiRequests: count,
-      sqsSends: count,
-    };
-    log(`work per order measured over ${count} orders on each path`);
-    return { inStock, restocked, count };
-  } finally {
-    await stack.stop();
-  }
+interface ProfileNode {
+  id: number;
+  callFrame: { url: string; functionName: string };
+  children?: number[];
 }
 
 /**
- * An order item as the application stores it (see the orders repository), for seeding the
- * table directly: the i-th order of a customer, a second apart.
+ * Where a thread of the stack spent its busy time (idle left out), from its CPU profile: for each
+ * sample, the file of local/ that was running, and the package it had called, if any
+ * (`local/stepfunctions/interpreter.ts → aws-local-stepfunctions`). Shares of the busy time.
  */
-function storedOrder(customer: string, i: number, sku: string, status: string, extra = {}) {
-  const orderId = crypto.randomUUID();
-  const createdAt = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-  return {
-    orderId,
-    createdAt,
-    item: {
-      pk: `ORDER#${orderId}`,
-      sk: 'ORDER',
-      type: 'ORDER',
-      gsi1pk: `CUSTOMER#${customer}`,
-      gsi1sk: `${createdAt}#${orderId}`,
-      orderId,
-      customerId: customer,
-      status,
-      items: [{ sku, quantity: 1 }],
-      shippingAddress: ADDRESS,
-      createdAt,
-      updatedAt: createdAt,
-      requestHash: 'bench',
-      ...extra,
-    },
+function busyTime(dir: string, pid: number, thread: number): Array<[string, number]> {
+  if (!existsSync(dir)) return [];
+  const file = readdirSync(dir).find((f) => f.includes(`.${pid}.${thread}.`));
+  if (!file) return [];
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
   };
-}
-
-/** Writes items 25 at a time (seeding only: dynalite processes every batch whole). */
-async function writeAll(client: DynamoDBDocumentClient, table: string, items: object[]) {
-  for (let i = 0; i < items.length; i += 25) {
-    await client.send(
-      new BatchWriteCommand({
-        RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
-}
-
-/** GET /orders first page for customers with many orders; restock with many backorders. */
-export async function measureScaling(log: (l: string) => void) {
-  const stack = await startBenchStack();
-  try {
-    const client = directDb(stack);
-    const ordersTable = stack.dynamodb.tables.OrdersTable as string;
-    const list: Array<{ orders: number; p50: number; p99: number }> = [];
-    for (const n of [10, 1_000, 10_000]) {
-      const customer = `bench-list-${n}`;
-      const seeded = Array.from({ length: n }, (_, i) =>
-        storedOrder(customer, i, 'X-1', 'SHIPPED'),
-      );
-      await writeAll(
-        client,
-        ordersTable,
-        seeded.map((o) => o.item),
-      );
-      const bearer = await token(stack, customer);
-      const times: number[] = [];
-      for (let i = 0; i < 50; i++) {
-        const started = performance.now();
-        const r = await fetch(`${stack.apiUrl}/orders?limit=20`, {
-          headers: { authorization: `Bearer ${bearer}` },
-        });
-        await r.json();
-        times.push(performance.now() - started);
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parents.set(c, n.id);
+  const packageOf = (url: string) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  const labels = new Map<number, string>();
+  const label = (id: number): string => {
+    let called: string | undefined;
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+      const { url, functionName } = nodes.get(at)?.callFrame ?? { url: '', functionName: '' };
+      if (url.includes('/local/')) {
+        const own = url.slice(url.indexOf('/local/') + 1);
+        return called ? `${own} → ${called}` : own;
       }
-      list.push({
-        orders: n,
-        p50: percentile(times.slice(5), 50),
-        p99: percentile(times.slice(5), 99),
-      });
-      log(
-        `GET /orders first page with ${n} orders: p50 ${percentile(times.slice(5), 50).toFixed(1)} ms`,
-      );
+      called = packageOf(url) ?? called;
+      if (at === id && !url) called = `V8: ${functionName}`;
     }
-
-    const restock: Array<{ backordered: number; ms: number }> = [];
-    for (const n of [1, 100, 1_000]) {
-      const sku = `SCALE-${n}`;
-      const customer = `bench-restock-${n}`;
-      const seeded = Array.from({ length: n }, (_, i) =>
-        storedOrder(customer, i, sku, 'BACKORDERED', { missingSkus: [sku] }),
-      );
-      await writeAll(client, ordersTable, [
-        ...seeded.map((o) => o.item),
-        // The backorder index entries the Backorder step writes.
-        ...seeded.map(({ orderId, createdAt }) => ({
-          pk: `BACKORDER#${sku}`,
-          sk: `${createdAt}#${orderId}`,
-          type: 'BACKORDER',
-          orderId,
-        })),
-      ]);
-      const before = stack.usage().functions.RestockFunction ?? { invocations: 0, durationMs: 0 };
-      await addStock(stack, sku, n);
-      await until(
-        async () =>
-          (stack.usage().functions.RestockFunction?.invocations ?? 0) > before.invocations,
-        60_000,
-      );
-      // The restock invocation's own duration: add stock, resume n orders, start n executions.
-      await until(async () => {
-        const after = stack.usage().functions.RestockFunction;
-        return (after?.durationMs ?? 0) > before.durationMs;
-      }, 120_000);
-      const ms = (stack.usage().functions.RestockFunction?.durationMs ?? 0) - before.durationMs;
-      restock.push({ backordered: n, ms });
-      log(`restock resuming ${n} backordered order(s): ${ms.toFixed(0)} ms`);
-      await until(
-        async () => (await ordersOf(stack, customer)).every((o) => o.status === 'SHIPPED'),
-        180_000,
-      );
-    }
-    return { list, restock };
-  } finally {
-    await stack.stop();
-  }
+    return called ?? 'Node.js core and the event loop';
+  };
+  const busy = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    if (nodes.get(id)?.callFrame.functionName === '(idle)') return;
+    if (!labels.has(id)) labels.set(id, label(id));
+    const l = labels.get(id) as string;
+    busy.set(l, (busy.get(l) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const total = [...busy.values()].reduce((a, b) => a + b, 0);
+  return [...busy].map(([l, us]): [string, number] => [l, us / total]).sort((a, b) => b[1] - a[1]);
 }
