@@ -586,6 +586,10 @@ function functionEnvironment(
   };
   const resolved = resolve(ctx, variables) as Record<string, unknown>;
   const built = build.functions[id];
+  const logging = {
+    ...(template.Globals?.Function?.LoggingConfig ?? {}),
+    ...(r.Properties.LoggingConfig ?? {}),
+  } as Record<string, unknown>;
   const declared = Object.fromEntries(
     Object.entries(resolved)
       .filter(([, v]) => v !== undefined)
@@ -603,6 +607,15 @@ function functionEnvironment(
     ),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${id}`,
+    // LoggingConfig, as Lambda hands it to the runtime: JSON lines, filtered by level (INFO
+    // unless ApplicationLogLevel says otherwise).
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+    ...(logging.LogFormat === 'JSON'
+      ? {
+          AWS_LAMBDA_LOG_FORMAT: 'JSON',
+          AWS_LAMBDA_LOG_LEVEL: String(logging.ApplicationLogLevel ?? 'INFO'),
+        }
+      : {}),
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -618,31 +631,38 @@ function functionEnvironment(
   };
 }
 
+/**
+ * Prints a function's log line on the stack's log: by default only warnings and errors, as
+ * `<function>: <LEVEL> <message> <fields>`. Lines are Lambda's JSON log format (see
+ * local/lambda/runtime.cjs); EMF metric lines and anything else print as they are.
+ */
 function logFunctionLine(log: (line: string) => void, fn: string, line: string, all: boolean) {
   let entry: Record<string, unknown> | undefined;
   try {
     entry = JSON.parse(line);
-  } catch {
-    return log(`${fn}: ${line}`);
+  } catch {}
+  if (!entry || typeof entry !== 'object' || !('level' in entry)) {
+    if (all) log(`${fn}: ${line}`);
+    return;
   }
-  const level = String(entry?.level ?? 'INFO');
-  if (!all && !['WARN', 'ERROR', 'CRITICAL'].includes(level)) return;
-  const {
-    level: _l,
-    message,
-    timestamp: _t,
-    service: _s,
-    cold_start: _c,
-    function_name: _f,
-    function_memory_size: _m,
-    function_arn: _a,
-    function_request_id: _r,
-    sampling_rate: _sr,
-    xray_trace_id: _x,
-    ...rest
-  } = entry ?? {};
-  const details = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
-  log(`${fn}: ${level} ${message ?? line}${details}`);
+  const { level, message, timestamp: _t, requestId: _r, ...rest } = entry;
+  if (!all && !['WARN', 'ERROR', 'FATAL'].includes(String(level))) return;
+  let text = String(message);
+  let fields: Record<string, unknown> = rest;
+  if (message && typeof message === 'object') {
+    // Our logger's { message, function, ...fields }, or an Error as the runtime writes it.
+    const { message: m, function: _f, stackTrace, ...own } = message as Record<string, unknown>;
+    const error = own.errorType ? `${own.errorType}: ${own.errorMessage}` : undefined;
+    text = String(m ?? error ?? JSON.stringify(message));
+    if (error) {
+      delete own.errorType;
+      delete own.errorMessage;
+      if (all && Array.isArray(stackTrace)) own.stackTrace = stackTrace;
+    }
+    fields = { ...own, ...rest };
+  }
+  const details = Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
+  log(`${fn}: ${level} ${text}${details}`);
 }
 
 /** A fresh id for things the stack names itself. */

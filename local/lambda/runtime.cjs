@@ -21,6 +21,7 @@ const { existsSync } = require('node:fs');
 const { enableCompileCache } = require('node:module');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
+const { format } = require('node:util');
 
 const [taskRoot, handlerString, compileCacheDir] = process.argv.slice(2);
 // A burst of cold starts compiles the layer once instead of once per environment. Unseen by the
@@ -47,16 +48,61 @@ function runtimeError(type, message) {
   return error;
 }
 
-/** One log line per error, in the function's log format as Lambda's runtime writes it. */
-function logError(message, error) {
-  const { errorType, errorMessage, trace } = toRapidResponse(error);
+// Lambda's runtime replaces the console methods (LogPatch.js): each call becomes one line with the
+// time, the request id and the level, as text or, with `AWS_LAMBDA_LOG_FORMAT=JSON`, as
+// `{"timestamp","level","requestId","message"}`, where a single argument is the message as it is
+// and any Error in it is written as {errorType, errorMessage, stackTrace}; calls below
+// `AWS_LAMBDA_LOG_LEVEL` are dropped. Newlines become \r, so a line is one log event.
+// https://docs.aws.amazon.com/lambda/latest/dg/nodejs-logging.html#node-js-logging-advanced
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+const json = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+const minimum = Math.max(0, LEVELS.indexOf(process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()));
+
+function serializeErrors(_key, value) {
+  if (!(value instanceof Error)) return value;
+  const stackTrace = typeof value.stack === 'string' ? value.stack.split('\n') : value.stack;
+  const errorType = value?.constructor?.name ?? 'UnknownError';
+  return { errorType, errorMessage: value.message, stackTrace, ...value };
+}
+
+function formatLine(level, params) {
   const timestamp = new Date().toISOString();
-  if (process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON') {
-    const entry = { timestamp, level: 'ERROR', requestId: currentRequestId, message };
-    console.error(JSON.stringify({ ...entry, errorType, errorMessage, stackTrace: trace }));
-  } else {
-    const details = JSON.stringify({ errorType, errorMessage, stack: trace });
-    console.error(`${timestamp}\t${currentRequestId}\tERROR\t${message} \t${details}`);
+  if (!json) return `${timestamp}\t${currentRequestId}\t${level}\t${format(...params)}`;
+  const entry = { timestamp, level, requestId: currentRequestId };
+  if (params.length === 1) {
+    try {
+      return JSON.stringify({ ...entry, message: params[0] }, serializeErrors);
+    } catch {
+      return JSON.stringify({ ...entry, message: format(params[0]) });
+    }
+  }
+  const error = params.find((p) => p instanceof Error);
+  return JSON.stringify({
+    ...entry,
+    message: format(...params),
+    ...(error
+      ? { errorType: error.constructor?.name ?? 'UnknownError', errorMessage: error.message }
+      : {}),
+    ...(error ? { stackTrace: String(error.stack ?? '').split('\n') } : {}),
+  });
+}
+
+for (const [index, level] of LEVELS.entries()) {
+  const method = level === 'FATAL' ? 'fatal' : level.toLowerCase();
+  console[method] =
+    index < minimum
+      ? () => {}
+      : (...params) => process.stdout.write(`${formatLine(level, params).replace(/\n/g, '\r')}\n`);
+}
+console.log = console.info;
+
+/** One log line per error, as Lambda's runtime writes it (structuredConsole.logError). */
+function logError(message, error) {
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (json) console.error(err);
+  else {
+    const { errorType, errorMessage, trace } = toRapidResponse(error);
+    console.error(message, JSON.stringify({ errorType, errorMessage, stack: trace }));
   }
 }
 

@@ -77,7 +77,8 @@ function createOrderFunction(layerNodeModules = build.layerNodeModules) {
     memoryMb: globals.MemorySize,
     environment: {
       ...templateVariables('CreateOrderFunction'),
-      POWERTOOLS_LOG_LEVEL: 'WARN',
+      AWS_LAMBDA_LOG_FORMAT: 'JSON',
+      AWS_LAMBDA_LOG_LEVEL: 'WARN',
       AWS_REGION: 'us-east-1',
       AWS_LAMBDA_FUNCTION_NAME: 'CreateOrderFunction',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(globals.MemorySize),

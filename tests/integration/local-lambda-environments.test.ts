@@ -47,7 +47,9 @@ exports.handler = async (event, context) => {
         writeFileSync(event.file, 'done');
         break;
       case 'log':
+        console.debug('not wanted at INFO');
         console.log('hello from the handler');
+        console.warn({ message: 'a field', orderId: 'o-1', error: new RangeError('too far') });
         break;
       case 'env':
         return { env: process.env, execArgv: process.execArgv, cwd: process.cwd() };
@@ -432,15 +434,50 @@ fn.invoke({}).then((result) => console.log(JSON.stringify({ result })),
     expect(context.remainingMs).toBeLessThanOrEqual(3000);
   });
 
-  it('hands each line the function writes to the log callback', async () => {
+  it('writes console calls as Lambda does in the text log format', async () => {
     const lines: Array<[string, string]> = [];
     const { service: lambda } = service({ onLog: (fn, line) => lines.push([fn, line]) });
     const fn = lambda.createFunction(config());
 
     await fn.invoke({ action: 'log' });
 
-    await until(() => lines.length > 0);
-    expect(lines).toContainEqual(['Probe', 'hello from the handler']);
+    await until(() => lines.length >= 3);
+    const [debug, info] = lines.map(([, line]) => line.split('\t'));
+    expect(lines.every(([fn]) => fn === 'Probe')).toBe(true);
+    expect(debug).toEqual([expect.any(String), expect.any(String), 'DEBUG', 'not wanted at INFO']);
+    expect(info?.slice(2)).toEqual(['INFO', 'hello from the handler']);
+    expect(new Date(info?.[0] ?? '').toISOString()).toBe(info?.[0]);
+  });
+
+  it('writes console calls as JSON lines, filtered by level, with the JSON log format', async () => {
+    const lines: string[] = [];
+    const { service: lambda } = service({ onLog: (_fn, line) => lines.push(line) });
+    const fn = lambda.createFunction(
+      config({
+        environment: { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'INFO' },
+      }),
+    );
+
+    await fn.invoke({ action: 'log' });
+
+    await until(() => lines.length >= 2);
+    const [info, warn] = lines.map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(2); // DEBUG is below the level
+    expect(info).toEqual({
+      timestamp: expect.any(String),
+      level: 'INFO',
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      message: 'hello from the handler',
+    });
+    // A single object is the message as it is; an Error in it is written as Lambda writes errors.
+    expect(warn).toMatchObject({
+      level: 'WARN',
+      message: {
+        message: 'a field',
+        orderId: 'o-1',
+        error: { errorType: 'RangeError', errorMessage: 'too far', stackTrace: expect.any(Array) },
+      },
+    });
   });
 });
 

@@ -23,14 +23,10 @@ export interface CodeFacts {
 }
 
 /**
- * The variables Powertools reads when the shared layer creates its logger, tracer and metrics,
- * which it does as soon as a function loads the layer.
+ * The variables Powertools Metrics reads when the shared layer creates its metrics, which it does
+ * as soon as a function loads the layer.
  */
-export const POWERTOOLS_VARIABLES = [
-  'POWERTOOLS_SERVICE_NAME',
-  'POWERTOOLS_METRICS_NAMESPACE',
-  'POWERTOOLS_LOG_LEVEL',
-];
+export const POWERTOOLS_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
 
 /** Lambda sets these itself (AWS_REGION, _HANDLER, LAMBDA_TASK_ROOT...); no template sets them. */
 const RESERVED_VARIABLE = /^(AWS_|_|LAMBDA_)/;

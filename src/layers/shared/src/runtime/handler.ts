@@ -1,16 +1,15 @@
 import type { Context } from 'aws-lambda';
-import { logger, metrics } from './observability';
+import { metrics } from './observability';
 
 /**
- * Wraps a Lambda handler with what every function needs: the request id and cold start in each
- * log line, a `ColdStart` metric per function (dimension `function_name`), and metrics flushed
- * (as CloudWatch EMF) after every invocation.
+ * Wraps a Lambda handler with what every function needs: a `ColdStart` metric per function
+ * (dimension `function_name`), and metrics flushed (as CloudWatch EMF) after every invocation.
+ * Log lines carry the request id without help: Lambda's runtime adds it.
  */
 export function instrument<E, R>(
   handle: (event: E, context: Context) => Promise<R>,
 ): (event: E, context: Context) => Promise<R> {
   return async (event, context) => {
-    logger.addContext(context);
     metrics.captureColdStartMetric(context.functionName);
     try {
       return await handle(event, context);

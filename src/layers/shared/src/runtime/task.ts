@@ -4,7 +4,6 @@ import { orderIdSchema } from '../domain/order';
 import { parseOrThrow, type Schema } from '../domain/validation';
 import { classifyErrors } from '../errors';
 import { instrument } from './handler';
-import { logger } from './observability';
 
 /** The input every workflow task receives: the state machine passes the order id along. */
 export const workflowTaskInputSchema = z.object({ orderId: orderIdSchema });
@@ -22,7 +21,7 @@ export const failOrderInputSchema = z.object({
 });
 
 /**
- * Wraps a Step Functions task handler: validates the input, logs with the order id, and rethrows
+ * Wraps a Step Functions task handler: validates the input and rethrows
  * transient dependency failures as `TransientError`, the error name the workflow retries.
  */
 export function taskHandler<T extends { orderId: string }, R>(
@@ -31,11 +30,6 @@ export function taskHandler<T extends { orderId: string }, R>(
 ): (event: unknown, context: Context) => Promise<R> {
   return instrument(async (event: unknown, context: Context) => {
     const input = parseOrThrow(schema, event);
-    logger.appendKeys({ orderId: input.orderId });
-    try {
-      return await classifyErrors(() => handle(input, context));
-    } finally {
-      logger.removeKeys(['orderId']);
-    }
+    return classifyErrors(() => handle(input, context));
   });
 }
