@@ -86,7 +86,7 @@ async function application(db: LocalDynamoDb, suffix: string) {
       );
       const reserved = await processOrder({ orders, ledger }, order.orderId);
       if (!reserved.inStock) throw new Error(`${sku} ran out of stock`);
-      if (!hold) await shipOrder({ orders, ledger }, order.orderId);
+      if (!hold) await shipOrder({ ledger }, order.orderId);
     },
   };
 }

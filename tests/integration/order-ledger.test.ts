@@ -10,6 +10,7 @@ import {
   resumeBackorders,
   StockChangedError,
   shipOrder,
+  snapshotOf,
 } from '@orders/shared';
 import { createTestTables, type TestTables } from '../support/fixtures';
 import { readBooks, statusCounts, violations } from '../support/invariants';
@@ -72,6 +73,29 @@ describe('order ledger under concurrency', () => {
     const b = await books();
     expect(b.orders.get(id)?.status).toBe('RESERVED');
     expect(b.skus.get(sku)).toEqual({ available: 2, received: 5, held: 3, committed: 0 });
+  });
+
+  it('reserves once from the snapshot an execution carries, run twice at once and run late', async () => {
+    const sku = newSku();
+    await stock(sku, 5);
+    const id = await order([{ sku, quantity: 3 }]);
+    const snapshot = snapshotOf((await t.orders.get(id)) as Order);
+
+    const twice = await Promise.all([
+      processOrder(deps(), id, new Date(), snapshot),
+      processOrder(deps(), id, new Date(), snapshot),
+    ]);
+    // A redriven or rescued execution still carries the PENDING snapshot: the transaction's
+    // condition fails, and the order as it is answers.
+    const late = await processOrder(deps(), id, new Date(), snapshot);
+    await failOrder(deps(), id, 'cancelled');
+    const afterFailure = processOrder(deps(), id, new Date(), snapshot);
+
+    expect([...twice, late].map((r) => r.inStock)).toEqual([true, true, true]);
+    await expect(afterFailure).rejects.toThrow('has failed');
+    const b = await books();
+    expect(b.orders.get(id)?.status).toBe('FAILED');
+    expect(b.skus.get(sku)).toEqual({ available: 5, received: 5, held: 0, committed: 0 });
   });
 
   it('sells exactly the units there are to 50 orders racing for 10', async () => {
@@ -278,6 +302,23 @@ describe('order ledger under concurrency', () => {
     );
     expect([...shards].sort()).toEqual([0, 1, 2, 3]);
     expect(await t.inventory.stock(sku)).toMatchObject({ available: 0, received: 100, shards: 4 });
+  });
+
+  it('spreads arrivals over a split SKU, racing the split itself, and applies each once', async () => {
+    const sku = newSku();
+    await stock(sku, 10);
+    // Arrivals written as for one shard race the split to four; each lands once, in full.
+    const arrivals = Array.from({ length: 8 }, (_, n) => `${sku}-asn-${n}`);
+    await Promise.all([
+      t.inventory.split(sku, 4),
+      ...arrivals.map((id) => stock(sku, 5, id)),
+      ...arrivals.map((id) => stock(sku, 5, id)),
+    ]);
+    await stock(sku, 7);
+
+    const b = await books();
+    expect(b.skus.get(sku)).toEqual({ available: 57, received: 57, held: 0, committed: 0 });
+    expect(await t.inventory.stock(sku)).toMatchObject({ available: 57, shards: 4 });
   });
 
   it('rescues each stalled order once when the reconciler runs twice at once', async () => {

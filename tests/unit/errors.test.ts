@@ -43,6 +43,15 @@ describe('classifyErrors', () => {
 });
 
 describe('errorResponse', () => {
+  // What the function logs, in Lambda's JSON log format: the object passed to console.
+  let warn: jest.SpyInstance;
+  let error: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    error = jest.spyOn(console, 'error').mockImplementation(() => {});
+  });
+  afterEach(() => jest.restoreAllMocks());
+
   it('lists the fields of a validation error', () => {
     const response = errorResponse(new ValidationError([{ field: 'items', message: 'bad' }]));
     expect(response.statusCode).toBe(400);
@@ -66,6 +75,9 @@ describe('errorResponse', () => {
       expect(JSON.parse(response.body as string)).toEqual({
         message: 'Service unavailable, please retry',
       });
+      expect(warn).toHaveBeenLastCalledWith(
+        expect.objectContaining({ message: 'Dependency unavailable', error: err }),
+      );
     }
   });
 
@@ -73,5 +85,9 @@ describe('errorResponse', () => {
     const response = errorResponse(new Error('connection string postgres://secret'));
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('secret');
+    // The log keeps what the answer leaves out.
+    expect(error).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'Request failed', error: expect.any(Error) }),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { processOrder, requireEnv, taskHandler, workflowTaskInputSchema } from '@orders/shared';
+import { processOrder, processOrderInputSchema, requireEnv, taskHandler } from '@orders/shared';
 import { dynamoDb, dynamoOrderLedger, dynamoOrderRepository } from '@orders/shared/dynamodb';
 
 const tables = { orders: requireEnv('ORDERS_TABLE'), inventory: requireEnv('INVENTORY_TABLE') };
@@ -7,7 +7,10 @@ const deps = {
   ledger: dynamoOrderLedger(dynamoDb(), tables),
 };
 
-/** Workflow task: reserves stock for every line of the order, all or nothing. */
-export const handler = taskHandler(workflowTaskInputSchema, ({ orderId }) =>
-  processOrder(deps, orderId),
+/**
+ * Workflow task: reserves stock for every line of the order, all or nothing, from the snapshot
+ * the execution's input carries (one transaction), or from the stored order without one.
+ */
+export const handler = taskHandler(processOrderInputSchema, ({ orderId, order }) =>
+  processOrder(deps, orderId, new Date(), order),
 );

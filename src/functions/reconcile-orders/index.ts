@@ -1,14 +1,38 @@
-import { countEvent, instrument, logger, reconcileOrders, requireEnv } from '@orders/shared';
+import {
+  countEvent,
+  instrument,
+  logger,
+  type OrderWorkflow,
+  reconcileOrders,
+  requireEnv,
+} from '@orders/shared';
 import { dynamoDb, dynamoOrderRepository } from '@orders/shared/dynamodb';
-import { stepFunctions, stepFunctionsWorkflow } from '@orders/shared/step-functions';
+import type * as StepFunctions from '@orders/shared/step-functions';
+
+const stateMachineArn = requireEnv('STATE_MACHINE_ARN');
+const workflowType = requireEnv('WORKFLOW_TYPE') === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
+
+/**
+ * Most runs find nothing stalled and never call Step Functions, so its client, which would take
+ * a third of this function's cold start, is loaded by the first call that needs it. `require`,
+ * not `import()`: Lambda finds the layer through NODE_PATH, which only `require` reads.
+ */
+let loaded: OrderWorkflow | undefined;
+function workflow(): OrderWorkflow {
+  if (!loaded) {
+    const sfn = require('@orders/shared/step-functions') as typeof StepFunctions;
+    loaded = sfn.stepFunctionsWorkflow(sfn.stepFunctions(), stateMachineArn, workflowType);
+  }
+  return loaded;
+}
 
 const deps = {
   orders: dynamoOrderRepository(dynamoDb(), requireEnv('ORDERS_TABLE')),
-  workflow: stepFunctionsWorkflow(
-    stepFunctions(),
-    requireEnv('STATE_MACHINE_ARN'),
-    requireEnv('WORKFLOW_TYPE') === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
-  ),
+  workflow: {
+    start: (name, input) => workflow().start(name, input),
+    status: (name) => workflow().status(name),
+    redrive: (name) => workflow().redrive(name),
+  } satisfies OrderWorkflow,
 };
 const staleAfterSeconds = Number(requireEnv('STALE_AFTER_SECONDS'));
 

@@ -1,4 +1,4 @@
-import { logger, requireEnv, startOrderWorkflow } from '@orders/shared';
+import { logger, type Order, requireEnv, startOrderWorkflow } from '@orders/shared';
 import { dynamoStreamBatchHandler, newImageOf } from '@orders/shared/batch';
 import { stepFunctions, stepFunctionsWorkflow } from '@orders/shared/step-functions';
 
@@ -14,7 +14,10 @@ export const handler = dynamoStreamBatchHandler(async (record) => {
   const image = newImageOf(record);
   if (image?.type !== 'ORDER' || typeof image.executionName !== 'string') return;
   if (record.eventName === 'MODIFY' && image.status !== 'RESERVED') return;
-  const orderId = String(image.orderId);
-  await startOrderWorkflow(workflow, orderId, image.executionName);
-  logger.info('Order workflow started', { orderId, executionName: image.executionName });
+  const order = image as unknown as Order;
+  await startOrderWorkflow(workflow, order, order.executionName);
+  logger.info('Order workflow started', {
+    orderId: order.orderId,
+    executionName: order.executionName,
+  });
 });

@@ -13,11 +13,13 @@ export {
   type Order,
   type OrderLine,
   type OrderNotification,
+  type OrderSnapshot,
   type OrderStatus,
   orderIdSchema,
   RESTING_STATUSES,
   type ReservedLine,
   type Shipment,
+  snapshotOf,
   TERMINAL_STATUSES,
   toPublicOrder,
 } from './domain/order';
@@ -41,9 +43,11 @@ export { countEvent, logger, metrics } from './runtime/observability';
 export {
   backorderInputSchema,
   failOrderInputSchema,
+  processOrderInputSchema,
   taskHandler,
   workflowTaskInputSchema,
 } from './runtime/task';
+export { cachedCatalogue } from './use-cases/catalogue-cache';
 export * from './use-cases/fulfilment';
 export { placeOrder } from './use-cases/place-order';
 export { getCustomerOrder, listCustomerOrders } from './use-cases/read-orders';

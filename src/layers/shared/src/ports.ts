@@ -1,5 +1,5 @@
 import type { StockArrival, StockLevel } from './domain/inventory';
-import type { Order, Shipment } from './domain/order';
+import type { Order, OrderSnapshot, Shipment } from './domain/order';
 
 /**
  * The application's ports: what the use cases need from storage and from the workflow service,
@@ -37,14 +37,14 @@ export interface OrderRepository {
 
 /** What `OrderLedger.reserve` did. */
 export type ReserveOutcome =
-  | { outcome: 'reserved'; order: Order }
+  | { outcome: 'reserved' }
   | { outcome: 'short'; missingSkus: string[] }
   /** The order was not in the status it was read in: here it is as it is now. */
   | { outcome: 'moved'; order: Order };
 
 /** What `OrderLedger.backorder` did. */
 export type BackorderOutcome =
-  | { outcome: 'backordered'; order: Order }
+  | { outcome: 'backordered'; order: OrderSnapshot & Pick<Order, 'missingSkus'> }
   /** A SKU the order is short of has more stock now than when the order was found short. */
   | { outcome: 'stock-changed' }
   | { outcome: 'moved'; order: Order };
@@ -58,12 +58,13 @@ export type TransitionOutcome =
  * Every change of an order's status, together with the stock it takes or gives back, as ONE
  * atomic, conditional write: the change happens only if the order is still in the status (and
  * holds the reservation) it was read with, so two attempts of a step, or two different steps,
- * can never both act on the same order. Stock conservation, per SKU:
+ * can never both act on the same order. When it is not, the write fails and DynamoDB hands back
+ * the order as it is (`moved`): no step needs to read an order before changing it. Stock conservation, per SKU:
  * `available + held + committed = received`, and no order in a resting status holds stock.
  */
 export interface OrderLedger {
   /** PENDING -> RESERVED, taking every line from stock, all or nothing. */
-  reserve(order: Order, now: Date): Promise<ReserveOutcome>;
+  reserve(order: OrderSnapshot, now: Date): Promise<ReserveOutcome>;
   /**
    * BACKORDERED -> RESERVED, taking every line from stock, all or nothing, and leaving the
    * backorder queues; a new execution, `executionName`, drives the order from here.
@@ -73,9 +74,9 @@ export interface OrderLedger {
    * PENDING -> BACKORDERED and queued under each of its SKUs, only if the first of `missingSkus`
    * still cannot serve the order's line of it: a restock in between cannot be missed.
    */
-  backorder(order: Order, missingSkus: string[], now: Date): Promise<BackorderOutcome>;
+  backorder(order: OrderSnapshot, missingSkus: string[], now: Date): Promise<BackorderOutcome>;
   /** RESERVED -> SHIPPED; the held stock becomes sold. */
-  ship(order: Order, shipment: Shipment, now: Date): Promise<TransitionOutcome>;
+  ship(orderId: string, shipment: Shipment, now: Date): Promise<TransitionOutcome>;
   /** Any status but SHIPPED -> FAILED, giving held stock back and leaving the backorder queues. */
   fail(order: Order, reason: string, now: Date): Promise<TransitionOutcome>;
   /** Ids of the orders waiting for a SKU, oldest first. */
@@ -105,10 +106,16 @@ export type ExecutionStatus =
   | 'NOT_FOUND'
   | 'UNKNOWN';
 
+/** An execution's input: the order it drives, and what it knows of it (see `OrderSnapshot`). */
+export interface WorkflowInput {
+  orderId: string;
+  order?: OrderSnapshot;
+}
+
 /** The order workflow's executions. */
 export interface OrderWorkflow {
   /** Starts an execution under a unique name; an existing execution counts as started. */
-  start(executionName: string, input: { orderId: string }): Promise<void>;
+  start(executionName: string, input: WorkflowInput): Promise<void>;
   status(executionName: string): Promise<ExecutionStatus>;
   /** Redrives a failed execution from the state that failed; false if it cannot be redriven. */
   redrive(executionName: string): Promise<boolean>;

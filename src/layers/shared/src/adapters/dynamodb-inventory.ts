@@ -1,4 +1,4 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -6,8 +6,9 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TransientError, ValidationError } from '@orders/shared';
-import type { StockLevel } from '../domain/inventory';
+import type { StockArrival, StockLevel } from '../domain/inventory';
 import type { Inventory } from '../ports';
 import { arrivalKey, stockKey } from './dynamodb-items';
 
@@ -55,18 +56,61 @@ export function dynamoInventory(client: DynamoDBDocumentClient, tableName: strin
     return Item ? Number(Item.shards ?? 1) : undefined;
   }
 
-  async function transact(items: TransactItem[]): Promise<string[] | undefined> {
+  /** Runs a transaction: undefined when it committed, else the reason of each action. */
+  async function transact(items: TransactItem[]): Promise<CancellationReason[] | undefined> {
     try {
       await client.send(new TransactWriteCommand({ TransactItems: items }));
       return undefined;
     } catch (err: unknown) {
       if (!(err instanceof TransactionCanceledException)) throw err;
-      const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+      const reasons = err.CancellationReasons ?? [];
+      const codes = reasons.map((r) => r.Code ?? 'None');
       if (codes.some((c) => c !== 'None' && c !== 'ConditionalCheckFailed')) {
         throw new TransientError(`Transaction cancelled: ${codes.join(', ')}`, { cause: err });
       }
-      return codes;
+      return reasons;
     }
+  }
+
+  /**
+   * The arrival's units spread evenly over `shards` stock items, the first ones taking the
+   * remainder, on condition the SKU has that many shards (the first item records the count).
+   */
+  function addUnits(arrival: StockArrival, shards: number): TransactItem[] {
+    return Array.from({ length: shards }, (_, shard): TransactItem => {
+      const units =
+        Math.floor(arrival.quantity / shards) + (shard < arrival.quantity % shards ? 1 : 0);
+      return {
+        Update: {
+          TableName: tableName,
+          Key: stockKey(arrival.sku, shard),
+          UpdateExpression:
+            'SET sku = :sku, #shard = :shard, available = if_not_exists(available, :zero) + :units, received = if_not_exists(received, :zero) + :units, replenished = :yes',
+          ...(shard === 0
+            ? {
+                ConditionExpression:
+                  shards === 1
+                    ? 'attribute_not_exists(#shards) OR #shards = :shards'
+                    : '#shards = :shards',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              }
+            : {}),
+          // SHARD is one of DynamoDB's reserved words.
+          ExpressionAttributeNames: {
+            '#shard': 'shard',
+            ...(shard === 0 ? { '#shards': 'shards' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':sku': arrival.sku,
+            ':shard': shard,
+            ':units': units,
+            ':zero': 0,
+            ':yes': true,
+            ...(shard === 0 ? { ':shards': shards } : {}),
+          },
+        },
+      };
+    });
   }
 
   return {
@@ -99,49 +143,32 @@ export function dynamoInventory(client: DynamoDBDocumentClient, tableName: strin
     },
 
     async receive(arrival, now) {
-      const shards = (await shardCount(arrival.sku)) ?? 1;
-      // The units are spread evenly over the shards, the first ones taking the remainder.
-      const shares = Array.from(
-        { length: shards },
-        (_, shard) =>
-          Math.floor(arrival.quantity / shards) + (shard < arrival.quantity % shards ? 1 : 0),
-      );
       const expiresAt = Math.floor(now.getTime() / 1000) + ARRIVAL_MEMORY_DAYS * 86_400;
-      const codes = await transact([
-        {
-          Put: {
-            TableName: tableName,
-            Item: {
-              ...arrivalKey(arrival.arrivalId),
-              sku: arrival.sku,
-              quantity: arrival.quantity,
-              receivedAt: now.toISOString(),
-              expiresAt,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
+      const applied: TransactItem = {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...arrivalKey(arrival.arrivalId),
+            sku: arrival.sku,
+            quantity: arrival.quantity,
+            receivedAt: now.toISOString(),
+            expiresAt,
           },
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-        ...shares.map(
-          (units, shard): TransactItem => ({
-            Update: {
-              TableName: tableName,
-              Key: stockKey(arrival.sku, shard),
-              UpdateExpression:
-                'SET sku = :sku, #shard = :shard, available = if_not_exists(available, :zero) + :units, received = if_not_exists(received, :zero) + :units, replenished = :yes',
-              // SHARD is one of DynamoDB's reserved words.
-              ExpressionAttributeNames: { '#shard': 'shard' },
-              ExpressionAttributeValues: {
-                ':sku': arrival.sku,
-                ':shard': shard,
-                ':units': units,
-                ':zero': 0,
-                ':yes': true,
-              },
-            },
-          }),
-        ),
-      ]);
-      return codes === undefined;
+      };
+      // Written as if the SKU had the shards last seen (one, at first): the first stock item's
+      // condition checks it, and hands back the item when the SKU was split, so only a split SKU
+      // costs a second attempt, never a read first.
+      let shards = 1;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const reasons = await transact([applied, ...addUnits(arrival, shards)]);
+        if (!reasons) return true;
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+        const first = reasons[1]?.Item ? unmarshall(reasons[1].Item) : {};
+        shards = Number(first.shards ?? 1);
+      }
+      throw new TransientError(`Stock of ${arrival.sku} kept being split under an arrival`);
     },
 
     async stock(sku): Promise<StockLevel | undefined> {

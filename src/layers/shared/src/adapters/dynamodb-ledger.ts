@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { NotFoundError, TransientError } from '@orders/shared';
-import type { Order, OrderLine, Reservation, ReservedLine } from '../domain/order';
+import type { Order, OrderLine, OrderSnapshot, Reservation, ReservedLine } from '../domain/order';
 import type { OrderLedger, ReserveOutcome } from '../ports';
 import { backorderKey, fromOrderItem, inFlightKeys, orderKey, stockKey } from './dynamodb-items';
 
@@ -106,10 +106,10 @@ export function dynamoOrderLedger(
     return keys.map((k) => Number(byKey.get(k.pk) ?? 0));
   }
 
-  const shardsOf = (order: Order, sku: string) => order.stockShards?.[sku] ?? 1;
+  const shardsOf = (order: OrderSnapshot, sku: string) => order.stockShards?.[sku] ?? 1;
 
   /** The shard a line tries first: spread by order, so a hot SKU's orders spread over shards. */
-  function firstShard(order: Order, line: OrderLine): number {
+  function firstShard(order: OrderSnapshot, line: OrderLine): number {
     const shards = shardsOf(order, line.sku);
     if (shards === 1) return 0;
     return (
@@ -122,7 +122,7 @@ export function dynamoOrderLedger(
    * the status it was read in and `condition` holds. A failed condition returns the order as it is.
    */
   function orderUpdate(
-    order: Order,
+    order: Pick<Order, 'orderId' | 'status'>,
     set: Record<string, unknown>,
     condition: Condition = {},
     remove: string[] = [],
@@ -175,7 +175,7 @@ export function dynamoOrderLedger(
     },
   });
 
-  const leaveBackorderQueues = (order: Order): TransactItem[] =>
+  const leaveBackorderQueues = (order: OrderSnapshot): TransactItem[] =>
     order.items.map(({ sku }) => ({
       Delete: { TableName: tables.orders, Key: backorderKey(sku, order) },
     }));
@@ -185,7 +185,7 @@ export function dynamoOrderLedger(
    * `extra` (what else the move changes), from the status it was read in.
    */
   async function take(
-    order: Order,
+    order: OrderSnapshot,
     now: Date,
     set: Record<string, unknown> = {},
     remove: string[] = [],
@@ -203,11 +203,7 @@ export function dynamoOrderLedger(
         ...lines.map((line) => stockChange(line, -line.quantity)),
         ...extra,
       ]);
-      if (!reasons) {
-        const taken = { ...order, ...changes } as Order & Record<string, unknown>;
-        for (const name of remove) delete taken[name];
-        return { outcome: 'reserved', order: taken };
-      }
+      if (!reasons) return { outcome: 'reserved' };
       if (failed(reasons[0])) {
         return { outcome: 'moved', order: currentOrder(reasons[0], order.orderId) };
       }
@@ -267,18 +263,18 @@ export function dynamoOrderLedger(
         })),
         ...checks,
       ]);
-      if (!reasons) return { outcome: 'backordered', order: { ...order, ...set } as Order };
+      if (!reasons) return { outcome: 'backordered', order: { ...order, missingSkus } };
       if (failed(reasons[0]))
         return { outcome: 'moved', order: currentOrder(reasons[0], order.orderId) };
       return { outcome: 'stock-changed' };
     },
 
-    async ship(order, shipment, now) {
+    async ship(orderId, shipment, now) {
       try {
         const { Attributes } = await client.send(
           new UpdateCommand({
             TableName: tables.orders,
-            Key: orderKey(order.orderId),
+            Key: orderKey(orderId),
             UpdateExpression:
               'SET #status = :shipped, shipment = :shipment, updatedAt = :now, reservation.#state = :committed',
             ConditionExpression: '#status = :reserved AND reservation.#state = :held',
@@ -298,7 +294,7 @@ export function dynamoOrderLedger(
         return { outcome: 'done', order: fromOrderItem(Attributes ?? {}) };
       } catch (err: unknown) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
-        return { outcome: 'moved', order: currentOrder(err, order.orderId) };
+        return { outcome: 'moved', order: currentOrder(err, orderId) };
       }
     },
 

@@ -12,14 +12,24 @@ export const RESTING_STATUSES: readonly OrderStatus[] = ['BACKORDERED', 'SHIPPED
 /** Statuses an order never leaves. */
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['SHIPPED', 'FAILED'];
 
-export const skuSchema = z
-  .string()
-  .check(z.regex(/^[A-Z0-9][A-Z0-9-]{0,31}$/, 'must be 1-32 upper-case letters, digits or dashes'));
+// Every schema here is built on its first use (`z.lazy`), not when the layer loads: a function
+// pays only for the schemas it parses with. Building them all took more of a cold start than
+// loading zod itself (see the README's "Performance and cost").
 
-export const orderLineSchema = z.strictObject({
-  sku: skuSchema,
-  quantity: z.int().check(z.minimum(1), z.maximum(100)),
-});
+export const skuSchema = z.lazy(() =>
+  z
+    .string()
+    .check(
+      z.regex(/^[A-Z0-9][A-Z0-9-]{0,31}$/, 'must be 1-32 upper-case letters, digits or dashes'),
+    ),
+);
+
+export const orderLineSchema = z.lazy(() =>
+  z.strictObject({
+    sku: skuSchema,
+    quantity: z.int().check(z.minimum(1), z.maximum(100)),
+  }),
+);
 export type OrderLine = z.infer<typeof orderLineSchema>;
 
 /** Control characters and line separators have no place in an address label. */
@@ -34,62 +44,68 @@ function addressText(max: number) {
   );
 }
 
-/** ISO 3166-1 alpha-2 codes of assigned countries, from the `iso-3166` package's list. */
-const COUNTRIES = new Set(Object.keys(iso31661Alpha2ToAlpha3));
-
-export const shippingAddressSchema = z.strictObject({
-  name: addressText(100),
-  line1: addressText(200),
-  city: addressText(100),
-  postalCode: addressText(20),
-  country: z
-    .string()
-    .check(
+export const shippingAddressSchema = z.lazy(() =>
+  z.strictObject({
+    name: addressText(100),
+    line1: addressText(200),
+    city: addressText(100),
+    postalCode: addressText(20),
+    country: z.string().check(
       z.refine(
-        (code) => COUNTRIES.has(code),
+        // ISO 3166-1 alpha-2 codes of assigned countries, from the `iso-3166` package's list.
+        (code) => Object.hasOwn(iso31661Alpha2ToAlpha3, code),
         'must be an ISO 3166-1 alpha-2 country code such as "DE"',
       ),
     ),
-});
+  }),
+);
 export type ShippingAddress = z.infer<typeof shippingAddressSchema>;
 
 /** The body of `POST /orders`. */
-export const createOrderRequestSchema = z.strictObject({
-  items: z.array(orderLineSchema).check(
-    z.minLength(1),
-    z.maxLength(25),
-    z.refine(
-      (items) => new Set(items.map((i) => i.sku)).size === items.length,
-      'must not list the same sku twice',
+export const createOrderRequestSchema = z.lazy(() =>
+  z.strictObject({
+    items: z.array(orderLineSchema).check(
+      z.minLength(1),
+      z.maxLength(25),
+      z.refine(
+        (items) => new Set(items.map((i) => i.sku)).size === items.length,
+        'must not list the same sku twice',
+      ),
     ),
-  ),
-  shippingAddress: shippingAddressSchema,
-});
+    shippingAddress: shippingAddressSchema,
+  }),
+);
 export type CreateOrderRequest = z.infer<typeof createOrderRequestSchema>;
 
 /** Order ids are UUIDs: random (version 4) or derived from an Idempotency-Key (version 8). */
-export const orderIdSchema = z
-  .string()
-  .check(
-    z.regex(
-      /^[0-9a-f]{8}-[0-9a-f]{4}-[48][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-      'must be an order id',
+export const orderIdSchema = z.lazy(() =>
+  z
+    .string()
+    .check(
+      z.regex(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[48][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        'must be an order id',
+      ),
     ),
-  );
+);
 
-export const idempotencyKeySchema = z
-  .string()
-  .check(
-    z.regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters without spaces'),
-  );
+export const idempotencyKeySchema = z.lazy(() =>
+  z
+    .string()
+    .check(
+      z.regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters without spaces'),
+    ),
+);
 
 /** The query string of `GET /orders` (API Gateway hands every value over as a string). */
-export const listOrdersQuerySchema = z.strictObject({
-  limit: z.optional(
-    z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'must be a whole number from 1 to 100')),
-  ),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
-});
+export const listOrdersQuerySchema = z.lazy(() =>
+  z.strictObject({
+    limit: z.optional(
+      z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, 'must be a whole number from 1 to 100')),
+    ),
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  }),
+);
 
 /** Orders per page of `GET /orders` when the query names no limit. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -136,6 +152,41 @@ export interface Order {
   rescuedAt?: string;
   /** Read-only, set by the repository: whether the order's workflow still has work to do. */
   inFlight?: boolean;
+}
+
+/**
+ * What the workflow carries of an order, from the stream image that started it, so that its first
+ * step need not read the order back: what never changes after the order is placed, and the
+ * status it was in. No address: an execution's history is not the place for personal data.
+ */
+export type OrderSnapshot = Pick<
+  Order,
+  'orderId' | 'customerId' | 'status' | 'items' | 'createdAt' | 'stockShards' | 'missingSkus'
+>;
+
+export const orderSnapshotSchema = z.lazy(() =>
+  z.object({
+    orderId: orderIdSchema,
+    customerId: z.string().check(z.minLength(1)),
+    status: z.enum(ORDER_STATUSES),
+    items: z.array(z.object({ sku: z.string(), quantity: z.number() })).check(z.minLength(1)),
+    createdAt: z.string(),
+    stockShards: z.optional(z.record(z.string(), z.number())),
+    missingSkus: z.optional(z.array(z.string())),
+  }),
+);
+
+/** The snapshot of a stored order (or of a stream image of one). */
+export function snapshotOf(order: OrderSnapshot): OrderSnapshot {
+  const { orderId, customerId, status, items, createdAt, stockShards } = order;
+  return {
+    orderId,
+    customerId,
+    status,
+    items: items.map(({ sku, quantity }) => ({ sku, quantity })),
+    createdAt,
+    ...(stockShards ? { stockShards } : {}),
+  };
 }
 
 /** The view of an order that its customer may see. */

@@ -1,13 +1,14 @@
-import type { Order, OrderNotification, Shipment } from '../domain/order';
+import type { Order, OrderNotification, OrderSnapshot, Shipment } from '../domain/order';
 import { InvalidOrderStateError, NotFoundError, StockChangedError } from '../errors';
 import type { OrderLedger, OrderRepository } from '../ports';
 
 /**
  * The workflow's steps. Step Functions retries a task, Express workflows may run one twice, and a
  * rescued order gets a new execution, so every step is safe to run again and alongside any other
- * step: it reads the order, decides from its status, and asks the ledger for a change that only
- * happens if the order is still as it was read. When another attempt got there first, the ledger
- * hands back the order as it is now and the step decides again from that.
+ * step: it decides from the order's status as it last knew it (the snapshot the workflow carries,
+ * or a read) and asks the ledger for a change that only happens if the order is still in that
+ * status. When another attempt got there first, the ledger hands back the order as it is now and
+ * the step decides again from that, so no step reads an order just to change it.
  */
 export interface Fulfilment {
   orders: Pick<OrderRepository, 'get'>;
@@ -24,14 +25,15 @@ async function load(orders: Fulfilment['orders'], orderId: string): Promise<Orde
 }
 
 /** Runs `decide` on the order, and again on the order as it is now each time the step lost a race. */
-async function decideOn<T>(
-  order: Order,
-  decide: (order: Order) => Promise<{ result: T } | { moved: Order }>,
+async function decideOn<T, O extends OrderSnapshot = Order>(
+  order: O,
+  decide: (order: O | Order) => Promise<{ result: T } | { moved: Order }>,
 ): Promise<T> {
+  let current: O | Order = order;
   for (let decisions = 0; decisions < MAX_DECISIONS; decisions++) {
-    const next = await decide(order);
+    const next = await decide(current);
     if ('result' in next) return next.result;
-    order = next.moved;
+    current = next.moved;
   }
   throw new InvalidOrderStateError(`Order ${order.orderId} kept changing under this step`);
 }
@@ -42,13 +44,19 @@ export interface ProcessOrderResult {
   missingSkus: string[];
 }
 
-/** Reserves stock for every line, all or nothing. */
+/**
+ * Reserves stock for every line, all or nothing. From the snapshot the workflow carries, this is
+ * one transaction; without one (an execution started by hand with only the order id), the order
+ * is read first.
+ */
 export async function processOrder(
   { orders, ledger }: Fulfilment,
   orderId: string,
   now = new Date(),
+  snapshot?: OrderSnapshot,
 ): Promise<ProcessOrderResult> {
-  return decideOn<ProcessOrderResult>(await load(orders, orderId), async (order) => {
+  const known = snapshot?.orderId === orderId ? snapshot : await load(orders, orderId);
+  return decideOn<ProcessOrderResult, OrderSnapshot>(known, async (order) => {
     switch (order.status) {
       case 'RESERVED':
       case 'SHIPPED':
@@ -68,10 +76,10 @@ export async function processOrder(
 }
 
 /** A deterministic tracking id: shipping the same order twice yields the same shipment. */
-function shipmentFor(order: Order, now: Date): Shipment {
+function shipmentFor(orderId: string, now: Date): Shipment {
   return {
     carrier: 'ACME Logistics',
-    trackingId: `ACME-${order.orderId.replaceAll('-', '').slice(0, 12).toUpperCase()}`,
+    trackingId: `ACME-${orderId.replaceAll('-', '').slice(0, 12).toUpperCase()}`,
     shippedAt: now.toISOString(),
   };
 }
@@ -87,25 +95,25 @@ export function shippedNotification(order: Order): OrderNotification {
   };
 }
 
-/** Commits the reservation and records the shipment. */
+/**
+ * Commits the reservation and records the shipment: one conditional update, which hands back the
+ * order as it is when it was not RESERVED (already SHIPPED by another attempt: the same answer).
+ */
 export async function shipOrder(
-  { orders, ledger }: Fulfilment,
+  { ledger }: Pick<Fulfilment, 'ledger'>,
   orderId: string,
   now = new Date(),
 ): Promise<OrderNotification> {
-  return decideOn<OrderNotification>(await load(orders, orderId), async (order) => {
-    if (order.status === 'SHIPPED') return { result: shippedNotification(order) };
-    if (order.status !== 'RESERVED') {
-      throw new InvalidOrderStateError(`Order ${orderId} is ${order.status}, not RESERVED`);
-    }
-    const shipped = await ledger.ship(order, shipmentFor(order, now), now);
-    return shipped.outcome === 'done'
-      ? { result: shippedNotification(shipped.order) }
-      : { moved: shipped.order };
-  });
+  const shipped = await ledger.ship(orderId, shipmentFor(orderId, now), now);
+  if (shipped.outcome === 'done' || shipped.order.status === 'SHIPPED') {
+    return shippedNotification(shipped.order);
+  }
+  throw new InvalidOrderStateError(`Order ${orderId} is ${shipped.order.status}, not RESERVED`);
 }
 
-function backorderedNotification(order: Order): OrderNotification {
+function backorderedNotification(
+  order: OrderSnapshot & Pick<Order, 'missingSkus'>,
+): OrderNotification {
   const skus = order.missingSkus ?? [];
   return {
     type: 'ORDER_BACKORDERED',
@@ -128,7 +136,7 @@ export async function backorderOrder(
   missingSkus: string[],
   now = new Date(),
 ): Promise<OrderNotification> {
-  return decideOn<OrderNotification>(await load(orders, orderId), async (order) => {
+  return decideOn<OrderNotification, Order>(await load(orders, orderId), async (order) => {
     switch (order.status) {
       case 'BACKORDERED':
         return { result: backorderedNotification(order) };
@@ -174,7 +182,7 @@ export async function failOrder(
   if (!found) {
     return { type: 'ORDER_FAILED', orderId, status: 'FAILED', message: reason };
   }
-  return decideOn<OrderNotification>(found, async (order) => {
+  return decideOn<OrderNotification, Order>(found, async (order) => {
     if (order.status === 'SHIPPED') return { result: shippedNotification(order) };
     if (order.status === 'FAILED') return { result: failedNotification(order) };
     const failed = await ledger.fail(order, reason, now);

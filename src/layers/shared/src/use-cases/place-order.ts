@@ -22,7 +22,8 @@ export interface PlaceOrderResult {
 
 /**
  * Stores a new order as PENDING. The workflow starts from the table's stream, so accepting the
- * order is one conditional write (after one read that checks every SKU is known). With an
+ * order is one conditional write (after a read that checks every SKU is known, which
+ * `cachedCatalogue` saves on a warm function). With an
  * Idempotency-Key the order id is derived from it: a retry finds the order the first request made
  * and answers with it.
  * @throws ValidationError naming `items.N.sku` for each SKU the inventory does not know

@@ -1,4 +1,4 @@
-import type { Order } from '../domain/order';
+import { type Order, snapshotOf } from '../domain/order';
 import type { OrderRepository, OrderWorkflow } from '../ports';
 
 export interface Reconciliation {
@@ -52,11 +52,11 @@ export async function reconcileOrders(
     ) {
       action = 'redriven';
     } else if (executionStatus === 'NOT_FOUND') {
-      await workflow.start(executionName, { orderId });
+      await workflow.start(executionName, { orderId, order: snapshotOf(order) });
       action = 'started';
     } else {
       executionName = `${orderId}-rescue-${(order.rescues ?? 0) + 1}`;
-      await workflow.start(executionName, { orderId });
+      await workflow.start(executionName, { orderId, order: snapshotOf(order) });
       action = 'restarted';
     }
     await orders.recordRescue(order, executionName, now);
