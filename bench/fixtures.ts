@@ -154,12 +154,10 @@ export class Fixtures {
       case 'StartWorkflowFunction':
         return withOrder('start-workflow', randomUUID());
       case 'ProcessOrderFunction':
-      case 'BackorderOrderFunction': {
-        const order = await this.newOrder(data);
-        const name =
-          subject.fixture === 'ProcessOrderFunction' ? 'process-order' : 'backorder-order';
-        return withOrder(name, order.orderId);
-      }
+        // As the workflow calls it: the execution's input, with the order's snapshot.
+        return { ...withOrder('process-order', (await this.newOrder(data)).orderId) };
+      case 'BackorderOrderFunction':
+        return withOrder('backorder-order', (await this.newOrder(data)).orderId);
       case 'ShipOrderFunction':
       case 'FailOrderFunction': {
         // The failure path at its costliest: a reserved order whose stock is given back.

@@ -36,7 +36,7 @@ export async function probe(
   subject: Subject,
   mode: 'cold' | 'warm',
   event: unknown,
-  options: { calls?: number; nodeArgs?: string[] } = {},
+  options: { calls?: number; nodeArgs?: string[]; warmEvents?: unknown[] } = {},
 ): Promise<ProbeReport> {
   const eventFile = join(
     BENCH_DIR,
@@ -45,9 +45,19 @@ export async function probe(
   );
   mkdirSync(dirname(eventFile), { recursive: true });
   writeFileSync(eventFile, JSON.stringify(event));
+  const warmFile = eventFile.replace(/\.json$/, '.warm.json');
+  if (options.warmEvents) writeFileSync(warmFile, JSON.stringify(options.warmEvents));
   const { stdout } = await run(
     process.execPath,
-    [...(options.nodeArgs ?? []), PROBE, mode, subject.file, eventFile, String(options.calls ?? 0)],
+    [
+      ...(options.nodeArgs ?? []),
+      PROBE,
+      mode,
+      subject.file,
+      eventFile,
+      String(options.calls ?? 0),
+      ...(options.warmEvents ? [warmFile] : []),
+    ],
     {
       env: await fixtures.environment(subject),
       cwd: dirname(subject.file),
@@ -74,7 +84,9 @@ function shuffled<T>(items: T[]): T[] {
  * random order per round, so that whatever else loads the machine hits every subject alike. The
  * first round also records each function's DynamoDB work on fresh data (its own tables, so the
  * snapshot around one process is that process's work). Then warm: `warmCalls` calls in one
- * process per subject, after its first call, with the same event each time.
+ * process per subject, after its first call, each with its own event on fresh data (a new order
+ * to process, ship or fail...), so warm calls take the function's usual path, not the path of a
+ * repeated event.
  */
 export async function measureFunctions(
   subjects: Subject[],
@@ -103,7 +115,12 @@ export async function measureFunctions(
   for (const subject of subjects) {
     const f = figures.get(subject) as SubjectFigures;
     const event = await fixtures.event(subject);
-    const report = await probe(fixtures, subject, 'warm', event, { calls: options.warmCalls });
+    const warmEvents: unknown[] = [];
+    for (let i = 0; i < options.warmCalls; i++) warmEvents.push(await fixtures.event(subject));
+    const report = await probe(fixtures, subject, 'warm', event, {
+      calls: options.warmCalls,
+      warmEvents,
+    });
     f.warm = report.times ?? [];
     options.log(
       `${subject.name.padEnd(42)} cold p50 ${median(f.cold).toFixed(1)} ms, warm p50 ${percentile(f.warm, 50).toFixed(2)} p99 ${percentile(f.warm, 99).toFixed(2)} ms (${f.outcome})`,

@@ -2,8 +2,13 @@
 // module as Lambda's runtime does (require() for .js, import() for .mjs), calls it with the event,
 // and prints one JSON line of timings (ms).
 //
-//   node probe.cjs cold <file> <event file>            load + first invocation
-//   node probe.cjs warm <file> <event file> <calls>    and then <calls> more with the same event
+//   node probe.cjs cold <file> <event file>                           load + first invocation
+//   node probe.cjs warm <file> <event file> <calls> <warm events file>  and then <calls> more,
+//                                                      each with the next of the warm events
+//
+// The console is patched as Lambda's runtime patches it with the JSON log format (each call one
+// JSON line, written with fs.writeSync as the runtime writes to its log descriptor), so a
+// function's logging costs here what it costs on Lambda.
 //
 // `node:http` is loaded before the clock starts. The SDK loads it lazily, on the first request to a
 // plain-http endpoint such as the local DynamoDB; against Lambda's https endpoints it has loaded
@@ -12,10 +17,20 @@
 'use strict';
 
 require('node:http');
-const { readFileSync } = require('node:fs');
+const { readFileSync, writeSync } = require('node:fs');
+const { format } = require('node:util');
+
+for (const level of ['trace', 'debug', 'info', 'warn', 'error']) {
+  console[level] = (...params) => {
+    const entry = { timestamp: new Date().toISOString(), level: level.toUpperCase() };
+    const message = params.length === 1 ? params[0] : format(...params);
+    writeSync(1, `${JSON.stringify({ ...entry, requestId: 'bench', message })}\n`);
+  };
+}
+console.log = console.info;
 const { pathToFileURL } = require('node:url');
 
-const [mode, file, eventFile, callsArg] = process.argv.slice(2);
+const [mode, file, eventFile, callsArg, warmEventsFile] = process.argv.slice(2);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const context = {
   functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
@@ -46,12 +61,12 @@ async function main() {
   const module = file.endsWith('.mjs') ? await import(pathToFileURL(file).href) : require(file);
   const handler = module.handler;
   const loadMs = now() - start;
-  const call = async () => {
+  const call = async (eventText = text) => {
     const t = now();
     let result;
     let error;
     try {
-      result = await handler(JSON.parse(text), context);
+      result = await handler(JSON.parse(eventText), context);
     } catch (err) {
       error = err;
     }
@@ -62,8 +77,13 @@ async function main() {
   const window = [start * 1000, (start + loadMs + first.ms) * 1000];
   const report = { loadMs, firstMs: first.ms, outcome: outcome(first.result, first.error), window };
   if (mode === 'cold') return report;
+  const warmEvents = warmEventsFile
+    ? JSON.parse(readFileSync(warmEventsFile, 'utf8')).map((e) => JSON.stringify(e))
+    : [text];
   const times = [];
-  for (let i = 0; i < Number(callsArg); i++) times.push((await call()).ms);
+  for (let i = 0; i < Number(callsArg); i++) {
+    times.push((await call(warmEvents[i % warmEvents.length])).ms);
+  }
   return { ...report, times };
 }
 
