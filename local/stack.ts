@@ -661,6 +661,17 @@ function logFunctionLine(log: (line: string) => void, fn: string, line: string, 
     }
     fields = { ...own, ...rest };
   }
+  // An error among the fields reads as its name and message; --function-logs shows all of it.
+  if (!all) {
+    fields = Object.fromEntries(
+      Object.entries(fields).map(([key, value]) => {
+        const e = value as Record<string, unknown> | null;
+        return typeof e === 'object' && e !== null && 'errorMessage' in e
+          ? [key, `${e.name ?? e.errorType}: ${e.errorMessage}`]
+          : [key, value];
+      }),
+    );
+  }
   const details = Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
   log(`${fn}: ${level} ${text}${details}`);
 }

@@ -138,6 +138,14 @@ Ctrl-C stops everything.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void shutdown(signal));
   }
+  // Piped into `tee` or `less`, Ctrl-C ends the reader too: the log has nowhere to go, but the
+  // stack must still stop cleanly (and remove its stack file), not die of EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      void shutdown('output closed');
+    });
+  }
   // npm forwards SIGINT and SIGTERM to the script but not SIGHUP, and nothing survives a SIGKILL:
   // when whatever started the stack is gone, the stack goes too rather than holding its ports.
   const parent = process.ppid;

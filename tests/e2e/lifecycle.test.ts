@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ROOT } from '../../local/template';
@@ -89,6 +89,20 @@ describe('local stack lifecycle', () => {
     },
     90_000,
   );
+
+  it('stops cleanly, freeing its ports and its stack file, when its output pipe closes', async () => {
+    // `npm start | tee log` and Ctrl-C: the reader is gone before the stack stops.
+    const stateDir = mkdtempSync(join(tmpdir(), 'orders-pipe-'));
+    const { child, info } = await npmStart(stateDir);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+
+    await fetch(`${info.apiUrl}/orders`).catch(() => undefined); // a request logs a line
+    await exited(child);
+
+    expect(await refused(info.apiUrl)).toBe(true);
+    expect(existsSync(join(stateDir, 'stack.json'))).toBe(false);
+  }, 90_000);
 
   it('names the port that is already in use', async () => {
     const first = await startStack(['--no-seed']);

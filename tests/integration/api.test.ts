@@ -248,6 +248,10 @@ describe('HTTP API functions', () => {
         expect(response.body).toEqual({ message: 'Service unavailable, please retry' });
       }
       expect(back.status).toBe(202);
+      // Each function's log says why.
+      const log = app.lines.join('\n');
+      expect(log).toMatch(/CreateOrderFunction: WARN Dependency unavailable .*ServiceUnavailable/);
+      expect(log).toMatch(/ListOrdersFunction: WARN Dependency unavailable .*ECONNREFUSED/);
     });
   });
 });

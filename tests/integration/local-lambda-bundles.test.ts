@@ -127,6 +127,13 @@ function memoryMb(pids: Array<number | undefined>): number {
 }
 
 describe('local Lambda: the built bundles', () => {
+  it("keeps the core's error class names, which Lambda's runtime logs as errorType", () => {
+    const core = require(join(build.layerNodeModules, '@orders', 'shared', 'index.js'));
+    for (const name of ['TransientError', 'NotFoundError', 'StockChangedError']) {
+      expect(new core[name]('x').constructor.name).toBe(name);
+    }
+  });
+
   it('serves POST /orders with the layer found through NODE_PATH', async () => {
     const fn = createOrderFunction();
 
