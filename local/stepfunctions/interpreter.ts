@@ -48,8 +48,33 @@ export interface RunOptions {
  * Runs a state machine definition with aws-local-stepfunctions, its tasks calling `integrations`.
  * Retry, Catch, TimeoutSeconds, Choice and the intrinsic functions run as the library implements
  * the Amazon States Language.
+ *
+ * The definition is validated once, here, as CreateStateMachine validates it (asl-validator, with
+ * its ARN and path checks): an invalid one throws before the stack starts, never at an execution.
+ * Executions then run a machine built once per starting state, without validating again: the
+ * library's validation compiles the ASL JSON schema every time, which cost about 70 ms of CPU
+ * per execution and was 80% of the stack's main thread under load (bench/results/latest.md).
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html
  */
 export function stateMachineRunner(definition: Definition, integrations: Integrations) {
+  const validated = new StateMachine(definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const machines = new Map([[definition.StartAt, validated]]);
+  /** The machine that starts at `startAt` (a redrive starts at the state that failed). */
+  const machineFrom = (startAt: string) => {
+    let machine = machines.get(startAt);
+    if (!machine) {
+      if (!(startAt in definition.States)) {
+        throw new Error(`The state machine has no state ${startAt} to start from`);
+      }
+      machine = new StateMachine({ ...definition, StartAt: startAt } as never, {
+        validationOptions: { noValidate: true },
+      });
+      machines.set(startAt, machine);
+    }
+    return machine;
+  };
   const handlers: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {};
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
@@ -81,10 +106,7 @@ export function stateMachineRunner(definition: Definition, integrations: Integra
     taskStates: Object.keys(handlers),
     /** Starts a run; `result` settles with its output or the error that failed it. */
     run(input: unknown, options: RunOptions = {}) {
-      const machine = new StateMachine(
-        { ...definition, StartAt: options.startAt ?? definition.StartAt } as never,
-        { validationOptions: { checkArn: true, checkPaths: true } },
-      );
+      const machine = machineFrom(options.startAt ?? definition.StartAt);
       const retryIntervalOverrides =
         options.retryDelayMs === undefined
           ? undefined
