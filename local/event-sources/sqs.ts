@@ -16,6 +16,13 @@ export interface SqsMappingOptions {
   queueArn: string;
   region: string;
   batchSize: number;
+  /**
+   * MaximumBatchingWindowInSeconds: how long to gather messages before invoking with fewer than
+   * `batchSize`. Default 0: invoke with what one receive returns. The queue's visibility timeout
+   * must outlast it (Lambda asks for six times the function's timeout plus the window), or
+   * messages gathered early come back while the batch is still open.
+   */
+  batchingWindowSeconds?: number;
   reportBatchItemFailures: boolean;
   /** The queue's redrive policy, to say when a failed message goes to the dead-letter queue. */
   maxReceiveCount?: number;
@@ -23,12 +30,16 @@ export interface SqsMappingOptions {
   log(line: string): void;
 }
 
+/** How often a batch still open for its batching window polls for more messages (ms). */
+const WINDOW_POLL_MS = 250;
+
 /**
- * An SQS event source mapping: long-polls the queue, invokes the function with a batch, and
- * deletes what succeeded. With ReportBatchItemFailures only the reported messages stay; without
- * it, or when the function fails (or is throttled), the whole batch stays. Messages left on the
- * queue come back after the visibility timeout, and the queue's redrive policy moves them to the
- * dead-letter queue after maxReceiveCount receives, as in AWS.
+ * An SQS event source mapping: long-polls the queue, invokes the function with a batch (with a
+ * batching window, once the batch is full or the window is over), and deletes what succeeded.
+ * With ReportBatchItemFailures only the reported messages stay; without it, or when the function
+ * fails (or is throttled), the whole batch stays. Messages left on the queue come back after the
+ * visibility timeout, and the queue's redrive policy moves them to the dead-letter queue after
+ * maxReceiveCount receives, as in AWS.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
@@ -41,22 +52,36 @@ export class SqsEventSourceMapping extends PollingLoop {
   }
 
   protected async poll() {
-    const { sqs, queueUrl, batchSize } = this.options;
+    const { sqs, queueUrl, batchSize, batchingWindowSeconds = 0 } = this.options;
+    let batch: Message[] = [];
+    let windowEnds = 0;
     while (this.running) {
       try {
+        const open = batch.length > 0;
         const { Messages = [] } = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(batchSize, 10),
-            WaitTimeSeconds: 1,
+            MaxNumberOfMessages: Math.min(batchSize - batch.length, 10),
+            // Long polling for a batch's first message; then short polls, so the window ends on
+            // time (a long poll waits whole seconds).
+            WaitTimeSeconds: open ? 0 : 1,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
         );
-        if (Messages.length === 0) this.usage.emptyReceives++;
-        else {
+        if (Messages.length === 0) {
+          if (!open) this.usage.emptyReceives++;
+        } else {
           this.usage.receives++;
-          await this.deliver(Messages);
+          if (!open) windowEnds = Date.now() + batchingWindowSeconds * 1000;
+          batch.push(...Messages);
+        }
+        if (batch.length > 0 && (batch.length >= batchSize || Date.now() >= windowEnds)) {
+          const full = batch;
+          batch = [];
+          await this.deliver(full);
+        } else if (batch.length > 0) {
+          await sleep(Math.min(WINDOW_POLL_MS, windowEnds - Date.now()));
         }
       } catch (err: unknown) {
         if (!this.running) return;
@@ -120,7 +145,7 @@ export class SqsEventSourceMapping extends PollingLoop {
       const receives = Number(record.attributes.ApproximateReceiveCount ?? 1);
       const fate =
         maxReceiveCount !== undefined && receives >= maxReceiveCount
-          ? `received ${receives} times: it moves to the dead-letter queue`
+          ? `received ${receives} times: SQS moves it to the dead-letter queue when its visibility timeout ends`
           : `back to the queue (receive ${receives}${maxReceiveCount ? ` of ${maxReceiveCount}` : ''})`;
       log(
         `${name}: message ${record.messageId}${describeMessages([record])} failed, ${why}; ${fate}`,

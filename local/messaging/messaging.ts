@@ -79,11 +79,9 @@ export async function startMessaging(options: MessagingOptions) {
     if (index < 0) throw new Error('Queues with a circular redrive policy');
     const [id, { Properties: p }] = pending.splice(index, 1)[0] as [string, { Properties: Props }];
     const attributes: Record<string, string> = {};
-    if (p.VisibilityTimeout !== undefined) {
-      attributes.VisibilityTimeout = String(
-        options.visibilityTimeoutSeconds ?? p.VisibilityTimeout,
-      );
-    }
+    // Every queue, dead-letter queues included (a message received there and not deleted).
+    const visibility = options.visibilityTimeoutSeconds ?? p.VisibilityTimeout;
+    if (visibility !== undefined) attributes.VisibilityTimeout = String(visibility);
     if (p.MessageRetentionPeriod !== undefined) {
       attributes.MessageRetentionPeriod = String(p.MessageRetentionPeriod);
     }

@@ -159,7 +159,7 @@ describe('stock arrivals', () => {
 
     expect(dead).toEqual(['{"sku": "not valid", "quantity": -1}']);
     expect(await app.inventory.stock(sku)).toMatchObject({ available: 2 });
-    expect(app.lines.join('\n')).toMatch(/received 5 times: it moves to the dead-letter queue/);
+    expect(app.lines.join('\n')).toMatch(/received 5 times: SQS moves it to the dead-letter queue/);
     expect(app.lines.join('\n')).toMatch(/RestockFunction: ERROR Record failed .*arrivalId/);
   }, 90_000);
 });
