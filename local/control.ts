@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import * as z from 'zod/mini';
 import type { LocalDynamoDb } from './dynamodb/local-dynamodb';
-import type { LambdaService } from './lambda';
+import type { InjectedFault, LambdaService } from './lambda';
 import { listen } from './net';
 
 /** A fault to inject, as `POST /faults` takes it (and `npm run fault` sends it). */
@@ -34,8 +34,9 @@ export async function startControl(options: {
   port?: number;
   host?: string;
 }) {
-  const lambdaFaults: Array<FaultRequest & { service: 'lambda'; clear(): void; until?: number }> =
-    [];
+  const lambdaFaults: Array<
+    FaultRequest & { service: 'lambda'; injected: InjectedFault; until?: number }
+  > = [];
 
   async function inject(fault: FaultRequest) {
     if (fault.service === 'dynamodb') {
@@ -48,12 +49,12 @@ export async function startControl(options: {
       options.log(`fault: DynamoDB ${fault.mode} for ${fault.seconds} s`);
       return;
     }
-    const { clear } = options.lambda.injectFault(fault.function, fault.kind, {
+    const injected = options.lambda.injectFault(fault.function, fault.kind, {
       count: fault.count,
       seconds: fault.seconds,
     });
     const until = fault.seconds ? Date.now() + fault.seconds * 1000 : undefined;
-    lambdaFaults.push({ ...fault, clear, until });
+    lambdaFaults.push({ ...fault, injected, until });
     const span = fault.count
       ? `the next ${fault.count} invocation(s)`
       : fault.seconds
@@ -66,15 +67,18 @@ export async function startControl(options: {
     const now = Date.now();
     return {
       dynamodb: options.dynamodb ? await options.dynamodb.faults.list() : [],
+      // Those still to apply: not past their time, nor used up; a count says how many are left.
       lambda: lambdaFaults
-        .filter((f) => f.until === undefined || f.until > now)
-        .map(({ clear: _c, until: _u, ...f }) => f),
+        .filter((f) => (f.until === undefined || f.until > now) && f.injected.remaining() !== 0)
+        .map(({ injected, until: _u, ...f }) =>
+          f.count === undefined ? f : { ...f, count: injected.remaining() },
+        ),
     };
   }
 
   async function clear() {
     await options.dynamodb?.faults.clear();
-    for (const fault of lambdaFaults.splice(0)) fault.clear();
+    for (const fault of lambdaFaults.splice(0)) fault.injected.clear();
     options.log('fault: all cleared');
   }
 

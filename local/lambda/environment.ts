@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { FunctionError } from './errors';
 
@@ -26,7 +27,24 @@ export interface EnvironmentOptions {
   compileCacheDir?: string;
   /** The account in the context's invokedFunctionArn. */
   accountId?: string;
+  /**
+   * How much lower (in nice steps) an environment's process runs than this one: the services
+   * this process stands in for (API Gateway, DynamoDB, Step Functions...) answer on AWS at the same
+   * speed however busy the functions are, and here they share the cores with them. Default 0.
+   */
+  nice?: number;
+  /**
+   * How much lower still it runs until its init is done: on Lambda an environment starts on CPU
+   * of its own, here on the cores the warm ones are answering on, which at a lower priority it
+   * takes only when they leave it idle. Raising the priority back after init needs CAP_SYS_NICE
+   * (root has it): without it, the first environment keeps the lower priority and the next ones
+   * start without it. Default 0.
+   */
+  initNice?: number;
 }
+
+/** Whether a lowered priority could be raised again (false once that failed: see initNice). */
+let renicing = true;
 
 /**
  * What the fault injection makes an invocation do (see FunctionPool.injectFault): hang until the
@@ -127,6 +145,20 @@ export class ExecutionEnvironment {
       ],
       { cwd: config.codeDir, env: config.environment, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
+    const pid = this.child.pid;
+    if (pid !== undefined && (options.nice || options.initNice)) {
+      const warm = Math.min(19, getPriority() + (options.nice ?? 0));
+      const starting = renicing ? Math.min(19, warm + (options.initNice ?? 0)) : warm;
+      setProcessPriority(pid, starting);
+      if (starting !== warm) {
+        void this.ready.then(
+          () => {
+            if (this.alive && !setProcessPriority(pid, warm)) renicing = false;
+          },
+          () => {},
+        );
+      }
+    }
     this.initTimer = setTimeout(
       () => {
         this.settleReady.reject({ timedOut: true });
@@ -302,6 +334,16 @@ export class ExecutionEnvironment {
         if (line.trim()) this.options.onLog?.(this.config.functionName, line);
       }
     });
+  }
+}
+
+/** Sets a process's nice value; false if that was not allowed (or the process is gone). */
+function setProcessPriority(pid: number, nice: number): boolean {
+  try {
+    setPriority(pid, nice);
+    return true;
+  } catch {
+    return false;
   }
 }
 

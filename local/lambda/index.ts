@@ -14,5 +14,6 @@ export type {
   FunctionConfig,
   FunctionPool,
   FunctionUsage,
+  InjectedFault,
 } from './pool';
 export { LambdaService, type LambdaServiceOptions } from './service';

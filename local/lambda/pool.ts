@@ -22,6 +22,13 @@ export interface PoolOptions extends EnvironmentOptions {
   initSlots?: InitSlots;
   /** The service's own lines: cold starts, timeouts and crashes. */
   log?: (line: string) => void;
+  /**
+   * Before a cold start, wait a moment for a busy environment to free up (see FunctionPool).
+   * Default false: a new environment at once, as Lambda scales.
+   */
+  waitForBusyEnvironments?: boolean;
+  /** Whether every CPU of the machine is in use now (with waitForBusyEnvironments). */
+  cpuSaturated?: () => boolean;
 }
 
 /** What the fault injection does to an invocation (see `injectFault`). */
@@ -85,6 +92,43 @@ export class InitSlots {
 interface Waiter {
   resolve(environment: ExecutionEnvironment): void;
   reject(error: Error): void;
+  /** True once the invocation has asked for an environment of its own (a cold start). */
+  scalesOut: boolean;
+  /** Until it decides again, while it waits for a busy environment. */
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * When a running invocation stops counting as about to free its environment: once it has run for
+ * this many times the function's median duration, and at least STUCK_MIN_MS (a hung one, or one
+ * waiting on a dependency that is down); see FunctionPool.
+ */
+const STUCK_FACTOR = 10;
+const STUCK_MIN_MS = 1000;
+
+/** The latest durations of something (ms), for their median: how long it takes these days. */
+class RecentDurations {
+  private readonly ring: number[] = [];
+  private count = 0;
+
+  constructor(private readonly size = 32) {}
+
+  add(ms: number) {
+    this.ring[this.count++ % this.size] = ms;
+  }
+
+  /** The median of the latest durations; undefined before the first. */
+  median(): number | undefined {
+    if (this.ring.length === 0) return undefined;
+    return [...this.ring].sort((a, b) => a - b)[this.ring.length >> 1];
+  }
+}
+
+/** A fault injected: `clear` ends it; `remaining` is how many invocations it still applies to. */
+export interface InjectedFault {
+  clear(): void;
+  /** Invocations left for a fault given a count; undefined for the others. */
+  remaining(): number | undefined;
 }
 
 interface Fault {
@@ -111,6 +155,24 @@ interface Fault {
  * took 15 to 18 s, and with the function's 10 s timeout many timed out (their first invocations
  * ran while the other environments were still starting); with 4 cold starts at a time they took
  * 5 s, with 2 at a time 2.6 s, served by 21 to 24 environments.
+ *
+ * And, with `waitForBusyEnvironments` (the local stack sets it), an invocation that finds every
+ * environment busy asks for a cold start only when the busy ones would serve it later than a new
+ * one: when its place in the queue, over the environments running, times the function's recent
+ * median duration, is longer than the function's recent median cold start. Otherwise it waits for
+ * one to free up, for as long as a cold start would take, and then asks for one all the same.
+ * While the machine's CPU is all in use (`cpuSaturated`), it keeps waiting whatever its place: a
+ * new environment would only take CPU from the ones running, and the queue drains no faster.
+ * With nothing running that looks like it will end soon (every invocation running has run for
+ * ten times the median duration, and at least a second: hung, or waiting on a dependency that is
+ * down), or before the first duration is known, it asks at once, as on Lambda.
+ * A new environment costs 150 ms of CPU here, a hundred warm invocations of a function that runs
+ * in 1 to 5 ms, taken from the cores every other environment runs on: when the workflows of a
+ * stream batch called ProcessOrderFunction a dozen at a time, each burst started a dozen
+ * environments, which slowed every invocation in flight, which made the next burst wait longer
+ * and start more: at 50 orders/s, hundreds of cold starts a minute and POST /orders answering in
+ * seconds (bench/results/latest.md, section 4). A queue that outgrows what the warm environments
+ * can serve in the time of a cold start still scales out, as on Lambda.
  */
 export class FunctionPool {
   readonly usage: FunctionUsage = {
@@ -129,6 +191,11 @@ export class FunctionPool {
   /** Cold starts asked for and not yet done (waiting for a slot, or initialising). */
   private starting = 0;
   private inFlight = 0;
+  /** When each invocation running in an environment now started (performance.now()). */
+  private readonly running = new Set<{ from: number }>();
+  /** How long the function's invocations and its cold starts take, these days. */
+  private readonly durations = new RecentDurations();
+  private readonly initDurations = new RecentDurations();
   private faults: Fault[] = [];
   private readonly initSlots: InitSlots;
   private stopped = false;
@@ -150,8 +217,12 @@ export class FunctionPool {
     const started = performance.now();
     this.usage.invocations++;
     let environment: ExecutionEnvironment | undefined;
+    let run: { from: number } | undefined;
     try {
-      environment = this.takeIdle() ?? (await this.coldStart());
+      environment = this.takeIdle() ?? (await this.waitForEnvironment());
+      // Environments are handed out once initialised: this is the invocation's own duration.
+      run = { from: performance.now() };
+      this.running.add(run);
       return await environment.invoke(randomUUID(), event, fault);
     } catch (err: unknown) {
       if (err instanceof FunctionError && /^(Sandbox|Runtime)\./.test(err.errorType)) {
@@ -161,6 +232,10 @@ export class FunctionPool {
       }
       throw err;
     } finally {
+      if (run) {
+        this.running.delete(run);
+        this.durations.add(performance.now() - run.from);
+      }
       this.release();
       this.usage.durationMs += performance.now() - started;
       if (environment?.alive) this.offer(environment);
@@ -174,14 +249,17 @@ export class FunctionPool {
    * know), `throttle` refuses the invocation as beyond the concurrency limit. Faults apply in
    * the order they were injected.
    */
-  injectFault(kind: FaultKind, options: FaultOptions = {}): { clear(): void } {
+  injectFault(kind: FaultKind, options: FaultOptions = {}): InjectedFault {
     const fault: Fault = {
       kind,
       remaining: options.count,
       until: options.seconds === undefined ? undefined : Date.now() + options.seconds * 1000,
     };
     this.faults.push(fault);
-    return { clear: () => (this.faults = this.faults.filter((f) => f !== fault)) };
+    return {
+      clear: () => (this.faults = this.faults.filter((f) => f !== fault)),
+      remaining: () => fault.remaining,
+    };
   }
 
   clearFaults(): void {
@@ -199,6 +277,7 @@ export class FunctionPool {
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.faults = [];
     for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer);
       waiter.reject(new Error(`${this.config.functionName}: the service has stopped`));
     }
     await Promise.all([...this.live].map((e) => e.stop()));
@@ -238,17 +317,57 @@ export class FunctionPool {
     );
   }
 
-  /** Waits for an environment: a new one, or one freed meanwhile. */
-  private coldStart(): Promise<ExecutionEnvironment> {
+  /**
+   * Waits for an environment: a new one, or one freed meanwhile. The cold start is asked for at
+   * once, or after a wait for a busy environment to free up (see the class comment).
+   */
+  private waitForEnvironment(): Promise<ExecutionEnvironment> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.scaleUp();
+      const waiter: Waiter = { resolve, reject, scalesOut: false };
+      this.waiters.push(waiter);
+      this.decide(waiter);
     });
   }
 
-  /** Asks for one cold start per waiting invocation not yet covered by one. */
+  /** Asks for a cold start for a waiting invocation now, or decides again later. */
+  private decide(waiter: Waiter) {
+    if (!this.waiters.includes(waiter)) return; // served meanwhile
+    const wait = this.waitForBusyMs(waiter);
+    if (wait > 0) {
+      waiter.timer = setTimeout(() => this.decide(waiter), wait);
+      return;
+    }
+    waiter.scalesOut = true;
+    this.scaleUp();
+  }
+
+  /**
+   * How much longer a waiting invocation waits for a busy environment before it asks for a cold
+   * start; 0 to ask now. See the class comment.
+   */
+  private waitForBusyMs(waiter: Waiter): number {
+    if (!this.options.waitForBusyEnvironments) return 0;
+    const duration = this.durations.median();
+    const init = this.initDurations.median();
+    if (duration === undefined || init === undefined) return 0;
+    const stuckAfter = Math.max(STUCK_FACTOR * duration, STUCK_MIN_MS);
+    const now = performance.now();
+    const freeing = [...this.running].filter((r) => now - r.from < stuckAfter).length;
+    if (freeing === 0) return 0;
+    if (this.options.cpuSaturated?.()) return init;
+    if (waiter.timer) return 0; // it has waited as long as a cold start takes
+    const place = this.waiters.indexOf(waiter) + 1;
+    return Math.ceil(place / freeing) * duration < init ? init : 0;
+  }
+
+  /** Waiting invocations that have asked for a cold start. */
+  private demand(): number {
+    return this.waiters.filter((w) => w.scalesOut).length;
+  }
+
+  /** Asks for one cold start per waiting invocation that wants one, not yet covered by one. */
   private scaleUp() {
-    while (this.starting < this.waiters.length) {
+    while (this.starting < this.demand()) {
       this.starting++;
       void this.initSlots.acquire().then(() => this.startEnvironment());
     }
@@ -256,11 +375,12 @@ export class FunctionPool {
 
   private startEnvironment() {
     // Served meanwhile by an environment that became free: this cold start is not needed.
-    if (this.starting > this.waiters.length || this.stopped) {
+    if (this.starting > this.demand() || this.stopped) {
       this.starting--;
       this.initSlots.release();
       return;
     }
+    const started = performance.now();
     const environment = new ExecutionEnvironment(this.config, this.options, (e) => this.forget(e));
     this.live.add(environment);
     this.usage.coldStarts++;
@@ -274,6 +394,7 @@ export class FunctionPool {
     };
     environment.ready.then((ms) => {
       this.options.log?.(`${this.config.functionName}: cold start, init ${Math.round(ms)} ms`);
+      this.initDurations.add(performance.now() - started);
       done();
     }, done);
   }
@@ -281,8 +402,10 @@ export class FunctionPool {
   /** Hands a free environment to the first waiting invocation, or keeps it idle. */
   private offer(environment: ExecutionEnvironment) {
     const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(environment);
-    else if (environment.alive) this.putIdle(environment);
+    if (waiter) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(environment);
+    } else if (environment.alive) this.putIdle(environment);
   }
 
   private takeIdle(): ExecutionEnvironment | undefined {

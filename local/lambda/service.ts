@@ -1,5 +1,6 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CpuLoad } from './cpu-load';
 import type { EnvironmentOptions } from './environment';
 import { ResourceNotFoundException } from './errors';
 import {
@@ -10,6 +11,7 @@ import {
   FunctionPool,
   type FunctionUsage,
   InitSlots,
+  type InjectedFault,
 } from './pool';
 
 export interface LambdaServiceOptions extends EnvironmentOptions {
@@ -32,6 +34,16 @@ export interface LambdaServiceOptions extends EnvironmentOptions {
   maxConcurrentInits?: number;
   /** Where V8 keeps compiled code between cold starts. Default: in the OS temp dir; '' for none. */
   compileCacheDir?: string;
+  /**
+   * Before a cold start, let an invocation wait a moment for a busy environment to free up
+   * (FunctionPool says when and why). Default false: a new environment at once, as Lambda scales.
+   */
+  waitForBusyEnvironments?: boolean;
+  /**
+   * Whether every CPU of the machine is in use now, for waitForBusyEnvironments. Default: over
+   * 90% busy in the last second, from /proc/stat (never, without one).
+   */
+  cpuSaturated?: () => boolean;
   /** The service's own lines: cold starts, timeouts and crashes, one line each. */
   log?: (line: string) => void;
 }
@@ -51,10 +63,17 @@ export class LambdaService {
   private readonly functions = new Map<string, FunctionPool>();
   private readonly account: AccountConcurrency;
   private readonly initSlots: InitSlots;
+  private readonly cpuLoad: CpuLoad | undefined;
+  private readonly cpuSaturated: (() => boolean) | undefined;
 
   constructor(private readonly options: LambdaServiceOptions = {}) {
     this.account = new AccountConcurrency(options.accountConcurrency ?? 1000);
     this.initSlots = new InitSlots(options.maxConcurrentInits ?? availableParallelism());
+    if (options.waitForBusyEnvironments && !options.cpuSaturated) {
+      const load = new CpuLoad();
+      this.cpuLoad = load;
+      this.cpuSaturated = () => load.saturated();
+    } else this.cpuSaturated = options.cpuSaturated;
   }
 
   /** Creates a function (CreateFunction, with PutFunctionConcurrency when reserved). */
@@ -76,6 +95,10 @@ export class LambdaService {
       idleTimeoutMs: (this.options.idleTimeoutSeconds ?? 60) * 1000,
       initSlots: this.initSlots,
       log: this.options.log,
+      waitForBusyEnvironments: this.options.waitForBusyEnvironments,
+      cpuSaturated: this.cpuSaturated,
+      nice: this.options.nice,
+      initNice: this.options.initNice,
     });
     this.functions.set(config.functionName, pool);
     return pool;
@@ -97,7 +120,7 @@ export class LambdaService {
   }
 
   /** Fault injection for reliability tests; see FunctionPool.injectFault. */
-  injectFault(name: string, kind: FaultKind, options?: FaultOptions): { clear(): void } {
+  injectFault(name: string, kind: FaultKind, options?: FaultOptions): InjectedFault {
     return this.function(name).injectFault(kind, options);
   }
 
@@ -110,6 +133,7 @@ export class LambdaService {
 
   /** Shuts every environment down. */
   async stop(): Promise<void> {
+    this.cpuLoad?.stop();
     await Promise.all([...this.functions.values()].map((f) => f.stop()));
   }
 }

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type FunctionConfig,
@@ -219,6 +219,103 @@ describe('local Lambda: execution environments', () => {
     await expect(lambda.invoke('Nowhere', {})).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });
+
+describe('local Lambda: sharing this machine with the other environments', () => {
+  it('serves a burst of short invocations with the warm environments, with waitForBusyEnvironments', async () => {
+    const { service: lambda } = service({
+      waitForBusyEnvironments: true,
+      cpuSaturated: () => false,
+    });
+    const fn = lambda.createFunction(config());
+    await Promise.all([fn.invoke({}), fn.invoke({})]);
+    for (let i = 0; i < 5; i++) await fn.invoke({});
+    const warm = fn.environments().map((e) => e.pid);
+
+    const burst = (await Promise.all(
+      Array.from({ length: 6 }, () => fn.invoke({ sleepMs: 2 })),
+    )) as ProbeResult[];
+
+    expect(fn.usage.coldStarts).toBe(2);
+    expect(warm).toHaveLength(2);
+    expect(burst.every((r) => warm.includes(r.pid))).toBe(true);
+    expect(burst.map((r) => r.maxInFlight)).toEqual(Array(6).fill(1));
+  });
+
+  it('still starts an environment when the busy one would not be free as soon', async () => {
+    const { service: lambda } = service({
+      waitForBusyEnvironments: true,
+      cpuSaturated: () => false,
+    });
+    const fn = lambda.createFunction(config());
+    await fn.invoke({});
+    await fn.invoke({});
+    const long = fn.invoke({ sleepMs: 4000 }) as Promise<ProbeResult>;
+    await sleep(100);
+
+    const started = Date.now();
+    const next = (await fn.invoke({})) as ProbeResult;
+
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(next.pid).not.toBe((await long).pid);
+    expect(fn.usage.coldStarts).toBe(2);
+  });
+
+  it('waits for a busy environment while the CPU is all in use, but not for a stuck one', async () => {
+    const { service: lambda } = service({
+      waitForBusyEnvironments: true,
+      cpuSaturated: () => true,
+    });
+    const fn = lambda.createFunction(config());
+    await fn.invoke({});
+    await fn.invoke({});
+
+    const busy = fn.invoke({ sleepMs: 400 }) as Promise<ProbeResult>;
+    await sleep(100);
+    const waited = (await fn.invoke({})) as ProbeResult;
+    const stuck = fn.invoke({ sleepMs: 3500 }) as Promise<ProbeResult>;
+    await sleep(100);
+    const started = Date.now();
+    const next = (await fn.invoke({})) as ProbeResult;
+
+    expect(waited.pid).toBe((await busy).pid);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(next.pid).not.toBe((await stuck).pid);
+    expect(fn.usage.coldStarts).toBe(2);
+  });
+
+  it('starts an environment at a lower priority with initNice, and runs it at the normal one', async () => {
+    const dir = codeDir({
+      'index.js': `
+        const { getPriority } = require('node:os');
+        const atInit = getPriority();
+        exports.handler = async () => ({ atInit, invoked: getPriority() });
+      `,
+    });
+    const { service: lambda } = service({ initNice: 10 });
+    const fn = lambda.createFunction(config({ codeDir: dir }));
+
+    const result = (await fn.invoke({})) as { atInit: number; invoked: number };
+
+    const normal = getPriority();
+    expect(result.atInit).toBe(Math.min(19, normal + 10));
+    // Raising a priority again needs CAP_SYS_NICE; without it the environment keeps the lower one.
+    expect(result.invoked).toBe(canRaisePriority() ? normal : result.atInit);
+  });
+});
+
+/** Whether this process may raise a process's priority again (CAP_SYS_NICE, as root has). */
+function canRaisePriority(): boolean {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 2000)']);
+  try {
+    setPriority(child.pid as number, Math.min(19, getPriority() + 1));
+    setPriority(child.pid as number, getPriority());
+    return true;
+  } catch {
+    return false;
+  } finally {
+    child.kill();
+  }
+}
 
 describe('local Lambda: timeouts, crashes and init failures', () => {
   it('ends only the timed-out environment, reported as Sandbox.Timedout', async () => {
