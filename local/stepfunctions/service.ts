@@ -26,7 +26,15 @@ export interface LocalExecution {
 
 /** A run of the state machine: its events as they happen, and its result. */
 export interface Run {
-  eventLogs: AsyncIterable<{ type: string; state?: { name: string; input?: unknown } }>;
+  eventLogs: AsyncIterable<{
+    type: string;
+    state?: { name: string; input?: unknown };
+    /** StateFailed's error and cause. */
+    Error?: string;
+    Cause?: unknown;
+    /** StateRetried's attempt (1 for the first retry). */
+    retry?: { attempt: number };
+  }>;
   result: Promise<unknown>;
 }
 
@@ -84,6 +92,14 @@ export async function startStepFunctions(options: StepFunctionsOptions) {
           }
           if (event.type === 'StateFailed' && event.state) {
             execution.failedState = { name: event.state.name, input: event.state.input };
+            const cause = String(event.Cause ?? '');
+            options.onEvent?.(
+              execution,
+              `${event.state.name} failed: ${event.Error}${cause ? `: ${cause.length > 200 ? `${cause.slice(0, 200)}…` : cause}` : ''}`,
+            );
+          }
+          if (event.type === 'StateRetried' && event.state) {
+            options.onEvent?.(execution, `${event.state.name} retry ${event.retry?.attempt ?? ''}`);
           }
         }
       } catch {
