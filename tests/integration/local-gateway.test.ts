@@ -56,9 +56,10 @@ describe('local HTTP API (payload format 2.0)', () => {
   let api: Awaited<ReturnType<typeof startHttpApi>>;
   let issuer: Awaited<ReturnType<typeof startIssuer>>;
   let token: string;
+  let keys: Awaited<ReturnType<typeof loadOrCreateKeys>>;
 
   beforeAll(async () => {
-    const keys = await loadOrCreateKeys(join(mkdtempSync(join(tmpdir(), 'gw-')), 'keys.json'));
+    keys = await loadOrCreateKeys(join(mkdtempSync(join(tmpdir(), 'gw-')), 'keys.json'));
     issuer = await startIssuer(keys);
     token = await mintToken(keys, {
       issuer: issuer.issuer,
@@ -171,5 +172,22 @@ describe('local HTTP API (payload format 2.0)', () => {
 
     expect(ok.status).toBe(200);
     expect(padded).toEqual({ status: 401, body: '{"message":"Unauthorized"}' });
+  });
+
+  it('refuses a token it let through before, once the token has expired', async () => {
+    const shortLived = await mintToken(keys, {
+      issuer: issuer.issuer,
+      sub: 'bob',
+      scopes: ['things/write'],
+      expiresIn: 2,
+    });
+    const headers: Array<[string, string]> = [['authorization', `Bearer ${shortLived}`]];
+    const before = await send(api.url, { path: '/secured', headers });
+
+    await new Promise((resolve) => setTimeout(resolve, 3100));
+    const after = await send(api.url, { path: '/secured', headers });
+
+    expect(before.status).toBe(200);
+    expect(after).toEqual({ status: 401, body: '{"message":"Unauthorized"}' });
   });
 });
