@@ -132,7 +132,8 @@ Orders application running locally (started in ${ms} ms)
   Faults          ${stack.controlUrl}   (npm run fault -- --help${stateFlag})
 Ctrl-C stops everything.
 `);
-  // A machine-readable line for scripts and tests that start the stack.
+  // A machine-readable line for scripts and tests that start the stack (through a pipe; a
+  // person at a terminal has the banner).
   const {
     keys: _k,
     lambda: _l,
@@ -143,7 +144,7 @@ Ctrl-C stops everything.
     ...info
   } = stack;
   logLines.flush();
-  console.log(`READY ${JSON.stringify(info)}`);
+  if (!process.stdout.isTTY) console.log(`READY ${JSON.stringify(info)}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
