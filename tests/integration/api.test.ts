@@ -91,6 +91,23 @@ describe('HTTP API functions', () => {
       ]);
     });
 
+    it('answers 415 naming content-type for a body sent as anything but JSON', async () => {
+      const body = orderBody([{ sku: 'A-1', quantity: 1 }]);
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx']) {
+        expect(await create('alice', body, { 'content-type': type })).toMatchObject({
+          status: 415,
+          body: { errors: [{ field: 'content-type', message: 'must be application/json' }] },
+        });
+      }
+      for (const type of [
+        'application/json; charset=utf-8',
+        'Application/JSON',
+        'application/vnd.api+json',
+      ]) {
+        expect((await create('alice', body, { 'content-type': type })).status).toBe(202);
+      }
+    });
+
     it('reads a base64-encoded body', async () => {
       const event = apiEvent('create-order', 'alice', {
         body: Buffer.from(JSON.stringify(orderBody([{ sku: 'A-1', quantity: 1 }]))).toString(

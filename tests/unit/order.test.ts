@@ -66,6 +66,16 @@ describe('createOrderRequestSchema', () => {
     ]);
   });
 
+  it('says a missing field is required, and a null one of the wrong type', () => {
+    const { city: _city, ...withoutCity } = validRequest.shippingAddress;
+    expect(issuesOf({ ...validRequest, shippingAddress: withoutCity })).toEqual([
+      { field: 'shippingAddress.city', message: 'is required' },
+    ]);
+    expect(issuesOf({ ...validRequest, items: [{ sku: 'A', quantity: null }] })).toEqual([
+      { field: 'items.0.quantity', message: 'must be a number' },
+    ]);
+  });
+
   it('names an unknown property by its own path, at any depth', () => {
     expect(issuesOf({ ...validRequest, customerId: 'mallory' })).toEqual([
       { field: 'customerId', message: 'is not allowed' },
@@ -86,6 +96,36 @@ describe('createOrderRequestSchema', () => {
       expect(issuesOf({ ...validRequest, shippingAddress: address })).toEqual([
         { field: 'shippingAddress.name', message: 'must not contain control characters' },
       ]);
+    }
+  });
+
+  it('rejects invisible formatting characters and lone surrogates, not joiners', () => {
+    const issuesOfName = (name: string) =>
+      issuesOf({ ...validRequest, shippingAddress: { ...validRequest.shippingAddress, name } });
+    for (const bad of ['\u200b\ufeff', 'Ada\u202eX', 'Ada\u2066X', 'Ada\u200bX']) {
+      expect(issuesOfName(bad)).toEqual([
+        {
+          field: 'shippingAddress.name',
+          message:
+            'must not contain invisible formatting characters (zero-width spaces, direction overrides)',
+        },
+      ]);
+    }
+    expect(issuesOfName('Ada\ud800')).toEqual([
+      { field: 'shippingAddress.name', message: 'must be valid Unicode text' },
+    ]);
+    // A Persian name with a zero-width non-joiner, an emoji family with joiners, a surrogate pair.
+    for (const good of [
+      '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645',
+      '\u{1F468}\u200d\u{1F469}\u200d\u{1F467}',
+      'Ada \u{1F600}',
+    ]) {
+      const address = { ...validRequest.shippingAddress, name: good };
+      const order = parseOrThrow(createOrderRequestSchema, {
+        ...validRequest,
+        shippingAddress: address,
+      });
+      expect(order.shippingAddress.name).toBe(good);
     }
   });
 

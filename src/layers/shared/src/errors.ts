@@ -16,11 +16,17 @@ export abstract class AppError extends Error {
 
 /** The request is malformed: every field at fault is listed. */
 export class ValidationError extends AppError {
-  override readonly name = 'ValidationError';
-  readonly status = 400;
+  override readonly name: string = 'ValidationError';
+  readonly status: number = 400;
   constructor(readonly issues: FieldIssue[]) {
     super(`Invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
   }
+}
+
+/** The body is sent as a media type other than JSON (415, naming `content-type`). */
+export class UnsupportedMediaTypeError extends ValidationError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  override readonly status = 415;
 }
 
 /** The request carries no identity (only reachable when the API has no authorizer). */

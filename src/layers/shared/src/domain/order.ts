@@ -34,6 +34,15 @@ export type OrderLine = z.infer<typeof orderLineSchema>;
 
 /** Control characters and line separators have no place in an address label. */
 const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}]/u;
+/**
+ * Nor have invisible format characters (general category Cf): zero-width spaces, byte order
+ * marks, and the bidirectional overrides and isolates that make a label read otherwise than it is
+ * stored (https://www.unicode.org/reports/tr9/#Explicit_Directional_Overrides). The zero-width
+ * non-joiner and joiner stay: Persian and Indic names and emoji sequences need them.
+ */
+const INVISIBLE = /(?![\u200C\u200D])\p{Cf}/u;
+/** Half of a surrogate pair alone: not text, and not encodable as UTF-8. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 function addressText(max: number) {
   return z.string().check(
@@ -41,6 +50,11 @@ function addressText(max: number) {
     z.minLength(1, 'is required'),
     z.maxLength(max),
     z.refine((text) => !CONTROL.test(text), 'must not contain control characters'),
+    z.refine(
+      (text) => !INVISIBLE.test(text),
+      'must not contain invisible formatting characters (zero-width spaces, direction overrides)',
+    ),
+    z.refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode text'),
   );
 }
 

@@ -16,6 +16,8 @@ function describe(issue: core.$ZodIssue): string {
   if (issue.message && issue.message !== 'Invalid input') return issue.message;
   switch (issue.code) {
     case 'invalid_type':
+      // A property that is not there at all (the parse reports each issue's input).
+      if ('input' in issue && issue.input === undefined) return 'is required';
       return issue.expected === 'int' ? 'must be a whole number' : `must be ${a(issue.expected)}`;
     case 'too_small':
       return issue.origin === 'string' || issue.origin === 'array'
@@ -53,7 +55,7 @@ export function toFieldIssues(issues: readonly core.$ZodIssue[], prefix = ''): F
  * @throws ValidationError listing every field at fault
  */
 export function parseOrThrow<T>(schema: Schema<T>, input: unknown, prefix = ''): T {
-  const result = safeParse(schema, input);
+  const result = safeParse(schema, input, { reportInput: true });
   if (!result.success) throw new ValidationError(toFieldIssues(result.error.issues, prefix));
   return result.data;
 }

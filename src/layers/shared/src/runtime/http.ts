@@ -5,7 +5,13 @@ import type {
   Context,
 } from 'aws-lambda';
 import { parseOrThrow, type Schema } from '../domain/validation';
-import { AppError, isTransient, UnauthorizedError, ValidationError } from '../errors';
+import {
+  AppError,
+  isTransient,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors';
 import { instrument } from './handler';
 import { logger } from './observability';
 
@@ -55,10 +61,24 @@ export function customerIdOf(event: HttpEvent): string {
 }
 
 /**
- * Parses the JSON body (base64 or not) against a schema.
+ * What a JSON body may be sent as: `application/json`, or a `+json` type (RFC 6839), with any
+ * parameters (`charset=utf-8`). API Gateway passes any content type through to the function.
+ */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Parses the JSON body (base64 or not) against a schema. A request without a `content-type` is
+ * read as JSON; one that says it is something else (a form, plain text) is refused.
+ * @throws UnsupportedMediaTypeError (415) naming `content-type`
  * @throws ValidationError naming `body`, or every field at fault
  */
 export function parseJsonBody<T>(event: HttpEvent, schema: Schema<T>): T {
+  const contentType = event.headers?.['content-type'];
+  if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType.trim())) {
+    throw new UnsupportedMediaTypeError([
+      { field: 'content-type', message: 'must be application/json' },
+    ]);
+  }
   if (!event.body) throw new ValidationError([{ field: 'body', message: 'is required' }]);
   const text = event.isBase64Encoded
     ? Buffer.from(event.body, 'base64').toString('utf8')
