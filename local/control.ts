@@ -38,6 +38,9 @@ export async function startControl(options: {
     FaultRequest & { service: 'lambda'; injected: InjectedFault; until?: number }
   > = [];
 
+  /** Timers that log the end of each DynamoDB fault. */
+  const endings = new Set<NodeJS.Timeout>();
+
   async function inject(fault: FaultRequest) {
     if (fault.service === 'dynamodb') {
       if (!options.dynamodb) throw new Error('DynamoDB faults need the embedded DynamoDB');
@@ -47,7 +50,16 @@ export async function startControl(options: {
         fraction: fault.fraction,
       });
       options.log(`fault: DynamoDB ${fault.mode} for ${fault.seconds} s`);
+      const over = setTimeout(() => {
+        endings.delete(over);
+        options.log(`fault: DynamoDB ${fault.mode} over`);
+      }, fault.seconds * 1000);
+      endings.add(over.unref());
       return;
+    }
+    const functions = Object.keys(options.lambda.usage());
+    if (!functions.includes(fault.function)) {
+      throw new Error(`No function ${fault.function}; the functions are ${functions.join(', ')}`);
     }
     const injected = options.lambda.injectFault(fault.function, fault.kind, {
       count: fault.count,
@@ -78,6 +90,8 @@ export async function startControl(options: {
 
   async function clear() {
     await options.dynamodb?.faults.clear();
+    for (const ending of endings) clearTimeout(ending);
+    endings.clear();
     for (const fault of lambdaFaults.splice(0)) fault.injected.clear();
     options.log('fault: all cleared');
   }

@@ -214,14 +214,15 @@ export async function startHttpApi(options: HttpApiOptions) {
     body: Buffer,
   ) {
     // Repeated headers are joined with commas, no space: "value1,value2".
-    const headers: Record<string, string> = {};
+    // Null-prototype records: a header or parameter named `__proto__` or `constructor` is data.
+    const headers: Record<string, string> = Object.create(null);
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const name = String(req.rawHeaders[i]).toLowerCase();
       const value = String(req.rawHeaders[i + 1]);
       if (name === 'cookie') continue;
       headers[name] = name in headers ? `${headers[name]},${value}` : value;
     }
-    const query: Record<string, string> = {};
+    const query: Record<string, string> = Object.create(null);
     for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
     const cookies = req.headers.cookie?.split(';').map((c) => c.trim());
     const text = TEXT_TYPES.test(String(req.headers['content-type'] ?? ''));
@@ -261,6 +262,13 @@ export async function startHttpApi(options: HttpApiOptions) {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
+      if (req.destroyed || (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        // The client went away before its request was read: nobody to answer.
+        options.log(
+          `${req.method} ${req.url}: the client closed the connection (${(err as Error).message})`,
+        );
+        return;
+      }
       options.log(`HTTP API error: ${(err as Error).stack}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: 'Internal Server Error' }));

@@ -33,8 +33,9 @@ export function numberOption(
   const n = Number(value);
   const ok = value.trim() !== '' && Number.isFinite(n) && (!integer || Number.isInteger(n));
   if (!ok || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`;
     throw new UsageError(
-      `--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${value}"`,
+      `--${name} must be ${integer ? 'a whole number' : 'a number'} ${range}, not "${value}"`,
     );
   }
   return n;

@@ -41,6 +41,7 @@ runCommand(USAGE, async () => {
   if (extra.length > 0) throw new UsageError(`Unexpected ${extra.join(' ')}`);
   let request: RequestInit;
   if (service === 'list' || service === 'clear') {
+    if (a !== undefined) throw new UsageError(`Unexpected ${positionals.slice(1).join(' ')}`);
     request = { method: service === 'list' ? 'GET' : 'DELETE' };
   } else {
     let fault: FaultRequest;
@@ -63,6 +64,9 @@ runCommand(USAGE, async () => {
       if (!a || (b !== 'timeout' && b !== 'crash' && b !== 'error' && b !== 'throttle')) {
         throw new UsageError('lambda takes a function name and timeout, crash, error or throttle');
       }
+      if (values.count !== undefined && values.seconds !== undefined) {
+        throw new UsageError('Give --count or --seconds, not both');
+      }
       fault = {
         service,
         function: a,
@@ -82,6 +86,9 @@ runCommand(USAGE, async () => {
   const { controlUrl } = runningStack(values['state-dir'] ?? join(ROOT, '.local'));
   const response = await fetch(`${controlUrl}/faults`, request);
   const body = await response.json();
-  if (!response.ok) throw new CommandError(`The stack refused: ${JSON.stringify(body)}`);
+  if (!response.ok) {
+    const { message } = body as { message?: string };
+    throw new CommandError(`The stack refused: ${message ?? JSON.stringify(body)}`);
+  }
   console.log(JSON.stringify(body, null, 2));
 });

@@ -104,15 +104,27 @@ export class StreamEventSourceMapping extends PollingLoop {
     /** The last record read, matching or not: where the shard is read up to. */
     let readUpTo: string | undefined;
     let windowEnds = 0;
+    /** Since when reads have failed (one line when they start failing, one when they are back). */
+    let failingSince: number | undefined;
     while (this.running) {
       const polledAt = Date.now();
       let read: DynamoDBRecord[];
       try {
         read = await source.read(MAX_RECORDS_PER_READ);
       } catch (err: unknown) {
-        this.options.log(`${this.options.name}: cannot read the stream: ${(err as Error).message}`);
+        if (failingSince === undefined) {
+          failingSince = Date.now();
+          this.options.log(
+            `${this.options.name}: cannot read the stream: ${(err as Error).message}; retrying every second`,
+          );
+        }
         await sleep(1000);
         continue;
+      }
+      if (failingSince !== undefined) {
+        const seconds = Math.round((Date.now() - failingSince) / 1000);
+        this.options.log(`${this.options.name}: reading the stream again after ${seconds} s`);
+        failingSince = undefined;
       }
       const kept = read.filter((r) => matchesAny(r, filters));
       if (pending.length === 0 && kept.length > 0) {

@@ -70,3 +70,23 @@ export class ResourceNotFoundException extends Error {
     super(`Function not found: ${functionArn}`);
   }
 }
+
+/** The most a synchronous (RequestResponse) invocation's request payload may hold, in bytes. */
+export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/**
+ * An invocation refused because its payload is over the quota: 6 MB for a synchronous
+ * invocation's request (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+ * HTTP 413 with Lambda's own wording; nothing ran. API Gateway takes it as a failed integration
+ * (500): a body between 6 and 10 MB passes the API's limit and still never reaches the function.
+ */
+export class RequestTooLargeException extends Error {
+  override readonly name = 'RequestTooLargeException';
+  readonly statusCode = 413;
+
+  constructor(bytes: number) {
+    super(
+      `${bytes} byte payload is too large for the RequestResponse invocation type (${MAX_SYNC_PAYLOAD_BYTES})`,
+    );
+  }
+}

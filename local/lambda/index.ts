@@ -4,6 +4,7 @@ export { BUILD_DIR, type Build, type BuiltFunction, buildApplication } from './b
 export type { EnvironmentConfig, EnvironmentOptions } from './environment';
 export {
   FunctionError,
+  RequestTooLargeException,
   ResourceNotFoundException,
   type ThrottleReason,
   TooManyRequestsException,

@@ -5,7 +5,12 @@ import {
   ExecutionEnvironment,
   type InvocationFault,
 } from './environment';
-import { FunctionError, TooManyRequestsException } from './errors';
+import {
+  FunctionError,
+  MAX_SYNC_PAYLOAD_BYTES,
+  RequestTooLargeException,
+  TooManyRequestsException,
+} from './errors';
 
 export interface FunctionConfig extends EnvironmentConfig {
   /**
@@ -211,6 +216,8 @@ export class FunctionPool {
   /** Invokes the function synchronously (RequestResponse) and returns its result. */
   async invoke(event: unknown): Promise<unknown> {
     if (this.stopped) throw new Error(`${this.config.functionName}: the service has stopped`);
+    const bytes = Buffer.byteLength(JSON.stringify(event ?? null));
+    if (bytes > MAX_SYNC_PAYLOAD_BYTES) throw new RequestTooLargeException(bytes);
     const fault = this.nextFault();
     if (fault === 'throttle') this.throttle();
     this.acquire();

@@ -30,7 +30,7 @@ function send(
   },
 ) {
   // A header given twice is sent as two header lines.
-  const lines: Record<string, string[]> = {};
+  const lines: Record<string, string[]> = Object.create(null);
   for (const [name, value] of headers) lines[name] = [...(lines[name] ?? []), value];
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(`${url}${path}`, { method, headers: lines }, (res) => {
@@ -129,6 +129,19 @@ describe('local HTTP API (payload format 2.0)', () => {
 
     expect(last().headers['x-thing']).toBe('one,two');
     expect(last().queryStringParameters).toEqual({ tag: 'a,b' });
+  });
+
+  it('passes query parameters and headers named like Object properties as data', async () => {
+    await send(api.url, {
+      path: '/things?__proto__=1&constructor=2',
+      headers: [['constructor', 'c']],
+    });
+
+    expect(Object.entries(last().queryStringParameters ?? {})).toEqual([
+      ['__proto__', '1'],
+      ['constructor', '2'],
+    ]);
+    expect(last().headers.constructor).toBe('c');
   });
 
   it('refuses a body over 10 MB with 413 and takes one of 7 MB', async () => {

@@ -8,6 +8,7 @@ import {
   FunctionError,
   LambdaService,
   type LambdaServiceOptions,
+  RequestTooLargeException,
   ResourceNotFoundException,
   TooManyRequestsException,
 } from '../../local/lambda/index';
@@ -193,6 +194,21 @@ describe('local Lambda: execution environments', () => {
       expect.objectContaining({ invocations: 2, throttles: 1, coldStarts: 2 }),
     );
     await expect(fn.invoke({})).resolves.toBeDefined();
+  });
+
+  it('refuses a payload over 6 MB as Lambda does, running nothing', async () => {
+    const { service: lambda } = service();
+    const fn = lambda.createFunction(config());
+    const big = { body: 'x'.repeat(6 * 1024 * 1024) };
+
+    const error = await failure(fn.invoke(big));
+
+    expect(error).toBeInstanceOf(RequestTooLargeException);
+    expect(error).toMatchObject({
+      statusCode: 413,
+      message: `${6 * 1024 * 1024 + 11} byte payload is too large for the RequestResponse invocation type (6291456)`,
+    });
+    expect(fn.usage).toEqual(expect.objectContaining({ invocations: 0, coldStarts: 0 }));
   });
 
   it('shares the account concurrency between the functions that reserve none', async () => {
