@@ -234,6 +234,37 @@ function functionTables(
     '',
     `Functions meeting all three targets: ${layered.filter((f) => meets(f, figures)).length} of ${layered.length}.`,
     '',
+    "### Warm calls: the function's own time, and the time it waited on DynamoDB",
+    '',
+    "Each warm call split in two: the time during which a request to the local DynamoDB was outstanding (from the request until its answer was read; requests in parallel count once), and the rest, the function's own time (parsing, validation, building requests and reading answers, logging, metrics). A function that must make more or costlier requests than the floor's one GetItem waits longer; its own time is what our code costs.",
+    '',
+    ...table(
+      [
+        'handler',
+        'warm p50 ms',
+        'of it, waiting on DynamoDB (p50) ms',
+        'own time p50 ms',
+        'own time p99 ms',
+        'own p50 / floor own p50',
+        'own p99 / floor own p99',
+      ],
+      all
+        .filter((f) => f.subject.kind === 'floor' || f.subject.kind === 'layered')
+        .map((f) => {
+          const floor = floorOf(figures);
+          const waited = f.warm.map((ms, i) => ms - (f.warmOwn[i] ?? ms));
+          return [
+            f.subject.name,
+            fixed(percentile(f.warm, 50), 2),
+            fixed(percentile(waited, 50), 2),
+            fixed(percentile(f.warmOwn, 50), 2),
+            fixed(percentile(f.warmOwn, 99), 2),
+            fixed(percentile(f.warmOwn, 50) / percentile(floor.warmOwn, 50), 2),
+            fixed(percentile(f.warmOwn, 99) / percentile(floor.warmOwn, 99), 2),
+          ];
+        }),
+    ),
+    '',
     '### Layered (what the template deploys) against everything bundled into each function',
     '',
     `Issue 11: the layered build must stay within ${Math.round((TARGETS.layeredOverBundled - 1) * 100)}% of everything-bundled (cold start p50).`,

@@ -23,6 +23,13 @@ type Event = Record<string, unknown>;
 
 const sample = (name: string) => readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8');
 
+/** A function the bench has no sample event for (one added to the template, say). */
+export class NoFixtureError extends Error {
+  constructor(readonly functionId: string) {
+    super(`No fixture for ${functionId}: add its event to Fixtures.event in bench/fixtures.ts`);
+  }
+}
+
 /**
  * What the functions run against in the per-function measurement: the embedded DynamoDB (with
  * capacity accounting), a Step Functions endpoint whose executions end at once, and a token
@@ -215,7 +222,7 @@ export class Fixtures {
       case 'AddTokenScopesFunction':
         return JSON.parse(sample('add-token-scopes'));
       default:
-        throw new Error(`No fixture for ${subject.fixture}`);
+        throw new NoFixtureError(subject.fixture);
     }
   }
 

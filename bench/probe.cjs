@@ -14,11 +14,34 @@
 // plain-http endpoint such as the local DynamoDB; against Lambda's https endpoints it has loaded
 // `node:https` with itself already. Without this the first call of every handler would pay 25-35 ms
 // that Lambda does not, hiding real differences (issue 11).
+//
+// Each warm call also reports how long it waited on the services it called: the time during
+// which at least one HTTP request (to the local DynamoDB, here) was outstanding, from the request
+// until its response was read. What is left is the function's own time.
 'use strict';
 
-require('node:http');
+const http = require('node:http');
 const { readFileSync, writeSync } = require('node:fs');
 const { format } = require('node:util');
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** Milliseconds with a request outstanding since the last reset (the union, not the sum). */
+const waiting = { outstanding: 0, since: 0, ms: 0 };
+const request = http.request;
+http.request = function measuredRequest(...args) {
+  const req = request.apply(this, args);
+  if (waiting.outstanding++ === 0) waiting.since = now();
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
+    if (--waiting.outstanding === 0) waiting.ms += now() - waiting.since;
+  };
+  req.on('response', (res) => res.on('end', end));
+  req.on('close', end);
+  return req;
+};
 
 for (const level of ['trace', 'debug', 'info', 'warn', 'error']) {
   console[level] = (...params) => {
@@ -31,7 +54,6 @@ console.log = console.info;
 const { pathToFileURL } = require('node:url');
 
 const [mode, file, eventFile, callsArg, warmEventsFile] = process.argv.slice(2);
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const context = {
   functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
   functionVersion: '$LATEST',
@@ -62,6 +84,7 @@ async function main() {
   const handler = module.handler;
   const loadMs = now() - start;
   const call = async (eventText = text) => {
+    waiting.ms = 0;
     const t = now();
     let result;
     let error;
@@ -70,7 +93,7 @@ async function main() {
     } catch (err) {
       error = err;
     }
-    return { ms: now() - t, result, error };
+    return { ms: now() - t, waitedMs: waiting.ms, result, error };
   };
   const first = await call();
   // The measured window on the monotonic clock, in µs: what a CPU profile's timestamps count in.
@@ -81,10 +104,13 @@ async function main() {
     ? JSON.parse(readFileSync(warmEventsFile, 'utf8')).map((e) => JSON.stringify(e))
     : [text];
   const times = [];
+  const waits = [];
   for (let i = 0; i < Number(callsArg); i++) {
-    times.push((await call(warmEvents[i % warmEvents.length])).ms);
+    const { ms, waitedMs } = await call(warmEvents[i % warmEvents.length]);
+    times.push(ms);
+    waits.push(waitedMs);
   }
-  return { ...report, times };
+  return { ...report, times, waits };
 }
 
 main().then(
