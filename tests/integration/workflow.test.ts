@@ -16,10 +16,35 @@ const ASL = JSON.parse(
       Retry?: Array<{ ErrorEquals: string[] }>;
       Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
       TimeoutSeconds?: number;
+      Next?: string;
+      Default?: string;
+      Choices?: Array<{ Next: string }>;
     }
   >;
+  StartAt: string;
 };
-const HAPPY_PATH = ['ProcessOrder', 'ShipOrder', 'Backorder'];
+
+/** The states reachable from `start` by transitions, not counting Catch. */
+function reachable(start: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [start];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    const state = ASL.States[name];
+    if (seen.has(name) || !state) continue;
+    seen.add(name);
+    const next = [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next)];
+    queue.push(...next.filter((n): n is string => n !== undefined));
+  }
+  return seen;
+}
+
+/**
+ * The tasks that run while the order is not settled: every state from the start up to the
+ * customer's notification, leaving out the failure path (FailOrder on). Any task added there (a
+ * fraud check, say) must take the failure path too.
+ */
+const settled = new Set([...reachable('NotifyCustomer'), ...reachable('FailOrder')]);
+const HAPPY_PATH = [...reachable(ASL.StartAt)].filter((name) => !settled.has(name));
 
 describe('order workflow definition', () => {
   it('is valid Amazon States Language', () => {

@@ -194,7 +194,12 @@ const BREAKAGES: Breakage[] = [
     rule: 'stateMachinePoliciesMatchDefinition',
     change: 'the workflow may no longer invoke a task function',
     apply: (t) => {
-      props(t, 'OrderWorkflow').Policies.splice(3, 1);
+      const policies = props(t, 'OrderWorkflow').Policies;
+      const invoke = policies.findIndex(
+        (p: { LambdaInvokePolicy?: { FunctionName: { Ref?: string } } }) =>
+          p.LambdaInvokePolicy?.FunctionName.Ref === 'FailOrderFunction',
+      );
+      policies.splice(invoke, 1);
     },
     expected:
       'OrderWorkflow: its definition needs lambda:InvokeFunction on FailOrderFunction.Arn, which its policies do not allow',
@@ -213,7 +218,11 @@ const BREAKAGES: Breakage[] = [
     rule: 'stateMachinePoliciesMatchDefinition',
     change: 'the workflow may no longer update the table its RecordNotified states write',
     apply: (t) => {
-      props(t, 'OrderWorkflow').Policies.splice(5, 1);
+      const policies = props(t, 'OrderWorkflow').Policies;
+      const update = policies.findIndex((p: { Statement?: Array<{ Action: string[] }> }) =>
+        p.Statement?.some((s) => s.Action.includes('dynamodb:UpdateItem')),
+      );
+      policies.splice(update, 1);
     },
     expected:
       'OrderWorkflow: its definition needs dynamodb:UpdateItem on OrdersTable.Arn, which its policies do not allow',
