@@ -10,7 +10,7 @@ import {
 import { loadOrCreateKeys, mintToken } from '../cognito/issuer';
 import { type LocalStack, STACK_FILE, startLocalStack } from '../stack';
 import { ROOT } from '../template';
-import { runCommand } from './args';
+import { parseCommandLine, runCommand } from './args';
 import { runningStack } from './stack-file';
 
 const USAGE = 'Runs the order flow against the local stack: npm run demo';
@@ -151,4 +151,8 @@ async function main() {
   process.exit(0);
 }
 
-runCommand(USAGE, main);
+runCommand(USAGE, async () => {
+  const { values } = parseCommandLine(USAGE, { help: { type: 'boolean', default: false } });
+  if (values.help) return console.log(USAGE);
+  await main();
+});

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ISSUER_FILE, loadOrCreateKeys, mintToken } from '../cognito/issuer';
 import { ROOT } from '../template';
-import { CommandError, numberOption, parseCommandLine, runCommand } from './args';
+import { CommandError, numberOption, parseCommandLine, runCommand, UsageError } from './args';
 import { runningStack } from './stack-file';
 
 const USAGE = `Prints an access token from the local issuer: npm run -s token -- [options]
@@ -26,6 +26,12 @@ runCommand(USAGE, async () => {
   });
   if (values.help) return console.log(USAGE);
   const expiresIn = numberOption('expires-in', values['expires-in'], { min: 1, max: 86_400 });
+  if (values.sub.trim() === '') throw new UsageError('--sub must name a customer, not be empty');
+  if (values.issuer !== undefined && !URL.canParse(values.issuer)) {
+    throw new UsageError(
+      `--issuer must be a URL such as http://127.0.0.1:3100, not "${values.issuer}"`,
+    );
+  }
   const stateDir = values['state-dir'] ?? join(ROOT, '.local');
   const issuer = values.issuer ?? runningIssuer(stateDir);
   const keys = await loadOrCreateKeys(join(stateDir, 'issuer-keys.json'));

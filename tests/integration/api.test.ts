@@ -84,6 +84,11 @@ describe('HTTP API functions', () => {
         status: 400,
         body: { errors: [{ field: 'body', message: 'must be valid JSON' }] },
       });
+      for (const body of ['null', '[]', '"order"']) {
+        expect((await create('alice', body)).body.errors).toEqual([
+          { field: 'body', message: 'must be an object' },
+        ]);
+      }
       const event = apiEvent('create-order', 'alice');
       delete event.body;
       expect((await call(app, 'CreateOrderFunction', event)).body.errors).toEqual([

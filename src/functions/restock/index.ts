@@ -1,4 +1,11 @@
-import { logger, parseOrThrow, receiveStock, requireEnv, stockArrivalSchema } from '@orders/shared';
+import {
+  logger,
+  parseOrThrow,
+  receiveStock,
+  requireEnv,
+  stockArrivalSchema,
+  ValidationError,
+} from '@orders/shared';
 import { sqsBatchHandler } from '@orders/shared/batch';
 import { dynamoDb, dynamoInventory } from '@orders/shared/dynamodb';
 
@@ -19,10 +26,11 @@ export const handler = sqsBatchHandler(async (record) => {
   }
 });
 
+/** The message body as JSON. @throws ValidationError naming `body` when it is not JSON */
 function parseBody(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    return body;
+    throw new ValidationError([{ field: 'body', message: 'must be valid JSON' }]);
   }
 }

@@ -89,7 +89,15 @@ export function parseJsonBody<T>(event: HttpEvent, schema: Schema<T>): T {
   } catch {
     throw new ValidationError([{ field: 'body', message: 'must be valid JSON' }]);
   }
-  return parseOrThrow(schema, data);
+  try {
+    return parseOrThrow(schema, data);
+  } catch (err: unknown) {
+    // The body as a whole (`null`, an array) is named as the body, as a missing one is.
+    if (!(err instanceof ValidationError)) throw err;
+    throw new ValidationError(
+      err.issues.map((i) => (i.field === '(root)' ? { ...i, field: 'body' } : i)),
+    );
+  }
 }
 
 /**
