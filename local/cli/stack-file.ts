@@ -32,7 +32,8 @@ export function runningStack(stateDir = join(ROOT, '.local')): StackFile {
   return stack;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id is running (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ISSUER_FILE, loadOrCreateKeys, mintToken } from '../cognito/issuer';
 import { ROOT } from '../template';
 import { CommandError, numberOption, parseCommandLine, runCommand, UsageError } from './args';
-import { runningStack } from './stack-file';
+import { isAlive, runningStack } from './stack-file';
 
 const USAGE = `Prints an access token from the local issuer: npm run -s token -- [options]
 
@@ -58,14 +58,5 @@ function runningIssuer(stateDir: string): string {
     };
     if (!isAlive(pid)) throw err;
     return issuer;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
