@@ -11,18 +11,12 @@ import { START, type StackInfo } from '../local/child-stack';
 import { loadOrCreateKeys, mintToken } from '../local/cognito/issuer';
 import { ROOT } from '../local/template';
 import { BENCH_DIR } from './builds';
+import { ADDRESS } from './order-paths';
 import { percentile } from './stats';
 
 const aws = {
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-};
-const ADDRESS = {
-  name: 'Ada Lovelace',
-  line1: '12 Analytical Row',
-  city: 'London',
-  postalCode: 'N1 9GU',
-  country: 'GB',
 };
 
 export interface RateFigures {

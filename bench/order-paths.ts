@@ -26,7 +26,8 @@ export interface PathWork {
   apiRequests: number;
 }
 
-const ADDRESS = {
+/** The shipping address of every order the bench places through the API. */
+export const ADDRESS = {
   name: 'Ada Lovelace',
   line1: '12 Analytical Row',
   city: 'London',
