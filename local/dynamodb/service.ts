@@ -60,9 +60,11 @@ export async function startService(options: ServiceOptions) {
     updateTableMs: 0,
     path: options.dataDir ? join(options.dataDir, 'tables') : undefined,
   });
+  // Requests reach dynalite in this thread (see Dynalite.forward); it listens on a loopback port
+  // only because its close() closes its LevelDB store after closing its server.
   engine.listen(0, '127.0.0.1');
   await once(engine, 'listening');
-  const db = new Dynalite((engine.address() as AddressInfo).port);
+  const db = new Dynalite(engine);
   const streams = await StreamStore.open(
     options.region,
     options.dataDir ? join(options.dataDir, 'streams') : undefined,
@@ -243,7 +245,6 @@ export async function startService(options: ServiceOptions) {
       await closePublic();
       await new Promise<void>((resolve) => engine.close(() => resolve()));
       await streams.close();
-      db.close();
     },
   };
 }

@@ -7,8 +7,9 @@
  * Deleting a table disables its stream, whose records stay readable
  * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html).
  */
+import { setTimeout } from 'node:timers/promises';
 import type { Dynalite, Reply, TableDescription } from './dynalite';
-import { validationError } from './errors';
+import { AwsError, validationError } from './errors';
 import { jsonReply, rewriteJson } from './replies';
 import { StreamStore } from './streams';
 
@@ -28,6 +29,7 @@ export class TableOperations {
         const viewType = StreamStore.viewType(input.StreamSpecification);
         const reply = await forward();
         this.dynalite.forget(name);
+        if (reply.status === 200) await this.settled(name);
         if (reply.status !== 200 || !viewType) return reply;
         const created = JSON.parse(reply.body.toString('utf8'))
           .TableDescription as TableDescription;
@@ -39,7 +41,8 @@ export class TableOperations {
       case 'DeleteTable': {
         const reply = this.withStream(await forward(), 'TableDescription', name);
         this.dynalite.forget(name);
-        if (reply.status === 200) await this.streams.disable(name);
+        if (reply.status === 200)
+          await Promise.all([this.streams.disable(name), this.settled(name)]);
         return reply;
       }
       case 'UpdateTable':
@@ -51,8 +54,11 @@ export class TableOperations {
 
   /** UpdateTable: a StreamSpecification is handled here, anything else by dynalite. */
   private async updateTable(name: string, input: Input, forward: Forward): Promise<Reply> {
-    if (input.StreamSpecification === undefined)
-      return this.withStream(await forward(), 'TableDescription', name);
+    if (input.StreamSpecification === undefined) {
+      const reply = await forward();
+      if (reply.status === 200) await this.settled(name);
+      return this.withStream(reply, 'TableDescription', name);
+    }
     const viewType = StreamStore.viewType(input.StreamSpecification);
     const table = await this.dynalite.table(name);
     const current = this.streams.latest(name);
@@ -76,6 +82,30 @@ export class TableOperations {
     if (viewType) await this.streams.enable(table, viewType);
     else await this.streams.disable(name);
     return this.withStream(reply, 'TableDescription', name);
+  }
+
+  /**
+   * Waits until dynalite has finished creating, updating or deleting a table: it answers with
+   * CREATING, UPDATING or DELETING as DynamoDB does, and gets there on a timer (after 0 ms here),
+   * so a request sent right after the answer would find the table not ACTIVE yet. Locally a table
+   * is ready when the answer comes, as in DynamoDB Local.
+   */
+  private async settled(name: string): Promise<void> {
+    for (;;) {
+      let status: string;
+      try {
+        status = (
+          await this.dynalite.call<{ Table: TableDescription }>('DescribeTable', {
+            TableName: name,
+          })
+        ).Table.TableStatus;
+      } catch (err: unknown) {
+        if (err instanceof AwsError && err.type === 'ResourceNotFoundException') return; // deleted
+        throw err;
+      }
+      if (status === 'ACTIVE') return;
+      await setTimeout(1);
+    }
   }
 
   private withStream(reply: Reply, member: string, name: string): Reply {
