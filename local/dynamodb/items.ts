@@ -6,7 +6,7 @@
  * progress on its item, then reads the committed image. BatchWriteItem locks all its items for
  * the whole batch (each of its writes is serializable; the batch as a whole is not, in AWS either).
  *
- * A write to a table with a stream reads the item's image before and after, under the lock, and
+ * A write to a table with a stream takes the item's images before and after, under the lock, and
  * records the change. `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem, UpdateItem and
  * DeleteItem, which dynalite ignores, is answered as DynamoDB does: the failed
  * ConditionalCheckFailedException carries the item as it is
@@ -26,7 +26,8 @@ import { rewriteJson } from './replies';
 import type { Change, StreamStore } from './streams';
 
 type Input = Record<string, unknown>;
-type Forward = () => Promise<Reply>;
+/** Passes the request to dynalite, as it came or `changed`. */
+type Forward = (changed?: Input) => Promise<Reply>;
 
 interface Target {
   table: TableDescription;
@@ -49,19 +50,58 @@ export class ItemOperations {
     if (!target) return forward();
     const streamed = this.streams.latest(target.table.TableName) !== undefined;
     return this.locks.with([target.id], 'exclusive', async () => {
-      const before = streamed ? await this.image(target) : undefined;
-      const reply = await forward();
-      if (reply.status === 200) {
-        if (streamed)
-          await this.streams.record([this.change(target, before, await this.image(target))]);
-        return reply;
-      }
-      if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && isConditionalFailure(reply)) {
-        const item = streamed ? before : await this.image(target);
-        if (item) return rewriteJson(reply, (body) => ({ ...body, Item: item }));
-      }
-      return reply;
+      if (!streamed) return this.withOldImageOnFailure(target, input, undefined, await forward());
+      const { reply, before, after } = await this.streamedWrite(operation, target, input, forward);
+      if (reply.status === 200) await this.streams.record([this.change(target, before, after)]);
+      return this.withOldImageOnFailure(target, input, before, reply);
     });
+  }
+
+  /**
+   * A write to a table with a stream, with the item's images before and after it. The images
+   * come with the write where its ReturnValues can carry them (PutItem and DeleteItem with
+   * ALL_OLD, UpdateItem with ALL_NEW), asked for on the client's behalf and taken out of the
+   * answer if the client did not ask; otherwise from reads under the item's lock. Each read is a
+   * call of its own to dynalite: a PutItem is one call instead of three.
+   */
+  private async streamedWrite(
+    operation: string,
+    target: Target,
+    input: Input,
+    forward: Forward,
+  ): Promise<{ reply: Reply; before: Item | undefined; after: Item | undefined }> {
+    const asked = input.ReturnValues ?? 'NONE';
+    const carried = operation === 'UpdateItem' ? 'ALL_NEW' : 'ALL_OLD';
+    const before =
+      operation === 'UpdateItem' || asked !== carried ? await this.image(target) : undefined;
+    if (asked !== 'NONE' && asked !== carried) {
+      const reply = await forward();
+      return { reply, before, after: reply.status === 200 ? await this.image(target) : undefined };
+    }
+    const reply = await forward({ ...input, ReturnValues: carried });
+    if (reply.status !== 200) return { reply, before, after: undefined };
+    const { Attributes } = JSON.parse(reply.body.toString('utf8')) as { Attributes?: Item };
+    const answer =
+      asked === 'NONE' ? rewriteJson(reply, ({ Attributes: _carried, ...body }) => body) : reply;
+    if (operation === 'UpdateItem') return { reply: answer, before, after: Attributes };
+    const after = operation === 'PutItem' ? (input.Item as Item) : undefined;
+    return { reply: answer, before: Attributes, after };
+  }
+
+  /**
+   * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, which dynalite ignores: the failed write's
+   * answer carries the item as it is.
+   */
+  private async withOldImageOnFailure(
+    target: Target,
+    input: Input,
+    before: Item | undefined,
+    reply: Reply,
+  ): Promise<Reply> {
+    if (input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' || !isConditionalFailure(reply))
+      return reply;
+    const item = before ?? (await this.image(target));
+    return item ? rewriteJson(reply, (body) => ({ ...body, Item: item })) : reply;
   }
 
   /** GetItem: reads the item once no write holds it. */

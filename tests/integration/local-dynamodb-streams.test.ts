@@ -151,6 +151,97 @@ describe('local DynamoDB: streams and the DynamoDB Streams API', () => {
     );
   });
 
+  // The service asks dynalite for the images on the client's behalf where ReturnValues can carry
+  // them; the client's answer stays what it asked for.
+  // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-ReturnValues
+  it('answers every ReturnValues as asked, and records the same images whichever was asked', async () => {
+    const table = await createTable(ddb.client, 'NEW_AND_OLD_IMAGES');
+    const TableName = table.name;
+    const Key = { pk: 'order-rv' };
+    const answers: Record<string, unknown> = {};
+    for (const asked of [undefined, 'NONE', 'ALL_OLD'] as const) {
+      const put = await ddb.documents.send(
+        new PutCommand({
+          TableName,
+          Item: { ...Key, n: 1.5, put: asked ?? '-' },
+          ReturnValues: asked,
+        }),
+      );
+      answers[`put ${asked}`] = put.Attributes;
+    }
+    for (const asked of [
+      undefined,
+      'NONE',
+      'ALL_OLD',
+      'UPDATED_OLD',
+      'ALL_NEW',
+      'UPDATED_NEW',
+    ] as const) {
+      const update = await ddb.documents.send(
+        new UpdateCommand({
+          TableName,
+          Key,
+          UpdateExpression: 'SET n = n + :one',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: asked,
+        }),
+      );
+      answers[`update ${asked}`] = update.Attributes;
+    }
+    const removed = await ddb.documents.send(
+      new DeleteCommand({ TableName, Key, ReturnValues: 'ALL_OLD' }),
+    );
+    answers.delete = removed.Attributes;
+    await ddb.documents.send(new PutCommand({ TableName, Item: { ...Key, n: 0 } }));
+    answers['delete NONE'] = (
+      await ddb.documents.send(new DeleteCommand({ TableName, Key }))
+    ).Attributes;
+    await expect(
+      ddb.documents.send(new PutCommand({ TableName, Item: Key, ReturnValues: 'ALL_NEW' })),
+    ).rejects.toThrow(/ReturnValues/);
+
+    expect(answers).toEqual({
+      'put undefined': undefined,
+      'put NONE': undefined,
+      'put ALL_OLD': { ...Key, n: 1.5, put: 'NONE' },
+      'update undefined': undefined,
+      'update NONE': undefined,
+      'update ALL_OLD': { ...Key, n: 3.5, put: 'ALL_OLD' },
+      'update UPDATED_OLD': { n: 4.5 },
+      'update ALL_NEW': { ...Key, n: 6.5, put: 'ALL_OLD' },
+      'update UPDATED_NEW': { n: 7.5 },
+      delete: { ...Key, n: 7.5, put: 'ALL_OLD' },
+      'delete NONE': undefined,
+    });
+    const records = (
+      await readStream(ddb.streams, table.TableDescription?.LatestStreamArn as string)
+    ).map(images);
+    const item = (n: number, put = 'ALL_OLD') => ({ ...Key, n, put });
+    expect(records).toEqual([
+      { event: 'INSERT', keys: Key, old: undefined, new: item(1.5, '-') },
+      { event: 'MODIFY', keys: Key, old: item(1.5, '-'), new: item(1.5, 'NONE') },
+      { event: 'MODIFY', keys: Key, old: item(1.5, 'NONE'), new: item(1.5) },
+      ...[2.5, 3.5, 4.5, 5.5, 6.5, 7.5].map((n) => ({
+        event: 'MODIFY',
+        keys: Key,
+        old: item(n - 1),
+        new: item(n),
+      })),
+      { event: 'REMOVE', keys: Key, old: item(7.5), new: undefined },
+      { event: 'INSERT', keys: Key, old: undefined, new: { ...Key, n: 0 } },
+      { event: 'REMOVE', keys: Key, old: { ...Key, n: 0 }, new: undefined },
+    ]);
+    // Each image is the item as a read returns it.
+    await ddb.documents.send(new PutCommand({ TableName, Item: { ...Key, n: 1.5 } }));
+    const { Item } = await ddb.documents.send(
+      new GetCommand({ TableName, Key, ConsistentRead: true }),
+    );
+    const last = (
+      await readStream(ddb.streams, table.TableDescription?.LatestStreamArn as string)
+    ).at(-1);
+    expect(images(last as never).new).toEqual(Item);
+  });
+
   it('records every changed item of a transaction and of a batch, and nothing of a cancelled transaction', async () => {
     const orders = await createTable(ddb.client);
     const stock = await createTable(ddb.client);
