@@ -431,8 +431,13 @@ export async function measureRates(
     await running.stop();
     return {
       rates: figures,
-      mainThread: busyTime(profiles, pid, 0),
-      dynamodb: busyTime(profiles, pid, 1),
+      mainThread: busyTime(profiles, pid, (file) => file.includes(`.${pid}.0.`)),
+      // The worker threads are numbered in the order they start; DynamoDB's is the one running dynalite.
+      dynamodb: busyTime(
+        profiles,
+        pid,
+        (file, text) => !file.includes(`.${pid}.0.`) && text.includes('/node_modules/dynalite/'),
+      ),
     };
   } finally {
     sqs.destroy();
@@ -448,15 +453,23 @@ interface ProfileNode {
 }
 
 /**
- * Where a thread of the stack spent its busy time (idle left out), from its CPU profile: for each
+ * Where a thread of the stack spent its busy time (idle left out), from its CPU profile (the first
+ * of the process's `CPU.<date>.<pid>.<thread>.<n>.cpuprofile` files `isThread` picks): for each
  * sample, the file of local/ that was running, and the package it had called, if any
  * (`local/stepfunctions/interpreter.ts → aws-local-stepfunctions`). Shares of the busy time.
  */
-function busyTime(dir: string, pid: number, thread: number): Array<[string, number]> {
+function busyTime(
+  dir: string,
+  pid: number,
+  isThread: (file: string, text: string) => boolean,
+): Array<[string, number]> {
   if (!existsSync(dir)) return [];
-  const file = readdirSync(dir).find((f) => f.includes(`.${pid}.${thread}.`));
-  if (!file) return [];
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+  const text = readdirSync(dir)
+    .filter((file) => file.includes(`.${pid}.`))
+    .map((file) => ({ file, text: readFileSync(join(dir, file), 'utf8') }))
+    .find((p) => isThread(p.file, p.text))?.text;
+  if (!text) return [];
+  const profile = JSON.parse(text) as {
     nodes: ProfileNode[];
     samples: number[];
     timeDeltas: number[];
