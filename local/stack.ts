@@ -151,8 +151,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       // the environments that are warm rather than by a cold start each (see FunctionPool).
       waitForBusyEnvironments: true,
       // For the same reason, an environment starts at a lower priority than the services. Warm,
-      // it runs at theirs: at a lower one, CreateOrderFunction's p99 at 50 orders/s was 21 ms
-      // of waiting for a core, against 10 ms at the same one (BENCH_ONLY=rates npm run bench).
+      // a function that answers requests runs at theirs (at a lower one, CreateOrderFunction's
+      // p99 at 50 orders/s was 21 ms of waiting for a core, against 10 ms at the same one), and
+      // one that works in the background lower (BACKGROUND_NICE).
       initNice: 10,
     });
     stoppers.push(() => lambda.stop());
@@ -236,18 +237,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       if (r.Condition && !condition(ctx, r.Condition)) continue;
       const built = build.functions[id];
       if (!built) throw new Error(`${id} was not built`);
-      lambda.createFunction({
-        functionName: id,
-        codeDir: built.dir,
-        handler: built.handler,
-        environment: functionEnvironment(template, ctx, id, r, build, {
-          ...endpoints,
-          ...localOverrides,
-        }),
-        timeoutSeconds: Number(r.Properties.Timeout ?? template.Globals?.Function?.Timeout ?? 3),
-        memoryMb: Number(r.Properties.MemorySize ?? template.Globals?.Function?.MemorySize ?? 128),
-        reservedConcurrency: r.Properties.ReservedConcurrentExecutions,
-      });
+      lambda.createFunction(
+        {
+          functionName: id,
+          codeDir: built.dir,
+          handler: built.handler,
+          environment: functionEnvironment(template, ctx, id, r, build, {
+            ...endpoints,
+            ...localOverrides,
+          }),
+          timeoutSeconds: Number(r.Properties.Timeout ?? template.Globals?.Function?.Timeout ?? 3),
+          memoryMb: Number(
+            r.Properties.MemorySize ?? template.Globals?.Function?.MemorySize ?? 128,
+          ),
+          reservedConcurrency: r.Properties.ReservedConcurrentExecutions,
+        },
+        { nice: answersWaitingCallers(template, id) ? 0 : BACKGROUND_NICE },
+      );
       functionIds.push(id);
     }
 
@@ -479,6 +485,30 @@ export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 export function localArn(service: 'lambda' | 'states', logicalId: string): string {
   const resource = service === 'lambda' ? `function:${logicalId}` : `stateMachine:${logicalId}`;
   return `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
+}
+
+/**
+ * How much lower than the services a function runs when nobody waits for its answer (workflow
+ * steps, stream and queue consumers, schedules). On Lambda every environment has CPU of its own;
+ * here they share the machine's cores, and a burst of workflow steps would otherwise hold up the
+ * requests a user waits for. POST /orders p99 (`BENCH_ONLY=rates BENCH_RATES=10,50,100 npm run
+ * bench`) with every function at the services' priority: 47, 53, 58 and 48 ms at 50 orders/s,
+ * 557 ms at 100/s; with these functions 5 steps lower: 35, 54, 48 and 46 ms, and 101 ms.
+ */
+const BACKGROUND_NICE = 5;
+
+/**
+ * Whether callers wait for a function's answer: an HTTP API route, or the API's Lambda
+ * authorizer (`Auth.Authorizers.*.FunctionArn: !GetAtt <function>.Arn`).
+ */
+function answersWaitingCallers(template: Template, id: string): boolean {
+  const events = Object.values(template.Resources[id]?.Properties.Events ?? {}) as Resource[];
+  if (events.some((e) => e.Type === 'HttpApi')) return true;
+  return resources(template, 'AWS::Serverless::HttpApi').some(([, api]) =>
+    Object.values((api.Properties.Auth as Props | undefined)?.Authorizers ?? {}).some(
+      (a) => (a as Props).FunctionArn?.['Fn::GetAtt']?.[0] === id,
+    ),
+  );
 }
 
 function resources(template: Template, type: string): Array<[string, Resource]> {

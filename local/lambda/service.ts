@@ -77,7 +77,7 @@ export class LambdaService {
   }
 
   /** Creates a function (CreateFunction, with PutFunctionConcurrency when reserved). */
-  createFunction(config: FunctionConfig): FunctionPool {
+  createFunction(config: FunctionConfig, overrides: { nice?: number } = {}): FunctionPool {
     if (this.functions.has(config.functionName)) {
       throw new Error(`Function ${config.functionName} already exists`);
     }
@@ -97,7 +97,7 @@ export class LambdaService {
       log: this.options.log,
       waitForBusyEnvironments: this.options.waitForBusyEnvironments,
       cpuSaturated: this.cpuSaturated,
-      nice: this.options.nice,
+      nice: overrides.nice ?? this.options.nice,
       initNice: this.options.initNice,
     });
     this.functions.set(config.functionName, pool);

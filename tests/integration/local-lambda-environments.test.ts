@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, setPriority, tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type FunctionConfig,
@@ -13,6 +13,7 @@ import {
   TooManyRequestsException,
 } from '../../local/lambda/index';
 import { ROOT } from '../../local/template';
+import { canRaisePriority } from '../support/priority';
 
 // A handler that reports on its environment and misbehaves on request.
 const PROBE = `
@@ -318,20 +319,6 @@ describe('local Lambda: sharing this machine with the other environments', () =>
     expect(result.invoked).toBe(canRaisePriority() ? normal : result.atInit);
   });
 });
-
-/** Whether this process may raise a process's priority again (CAP_SYS_NICE, as root has). */
-function canRaisePriority(): boolean {
-  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 2000)']);
-  try {
-    setPriority(child.pid as number, Math.min(19, getPriority() + 1));
-    setPriority(child.pid as number, getPriority());
-    return true;
-  } catch {
-    return false;
-  } finally {
-    child.kill();
-  }
-}
 
 describe('local Lambda: timeouts, crashes and init failures', () => {
   it('ends only the timed-out environment, reported as Sandbox.Timedout', async () => {

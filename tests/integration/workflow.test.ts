@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import validateAsl from 'asl-validator';
 import { ROOT } from '../../local/template';
 import { apiEvent, call, orderBody } from '../support/api';
 import { type App, startApp } from '../support/app';
+import { canRaisePriority } from '../support/priority';
 
 const ASL = JSON.parse(
   readFileSync(join(ROOT, 'statemachine', 'order-workflow.asl.json'), 'utf8'),
@@ -139,6 +141,30 @@ describe('order workflow run', () => {
       committed: 2,
     });
     expect(await notificationsOf(orderId)).toEqual(['ORDER_SHIPPED']);
+  });
+
+  // On Lambda each environment has CPU of its own; locally they share the cores, and the requests
+  // a user waits for go first (local/stack.ts, BACKGROUND_NICE).
+  it("runs the functions that answer requests at the services' priority, and workflow steps lower", async () => {
+    const sku = newSku();
+    await stock(sku, 1);
+    await place('alice', [{ sku, quantity: 1 }]);
+    await app.settle();
+
+    const priorities = (functionName: string) =>
+      app.stack.lambda
+        .function(functionName)
+        .environments()
+        .map((e) => getPriority(e.pid));
+    const normal = getPriority();
+    const steps = ['ProcessOrderFunction', 'ShipOrderFunction', 'StartWorkflowFunction'];
+    for (const step of steps)
+      expect(Math.min(...priorities(step))).toBeGreaterThanOrEqual(normal + 5);
+    // Without CAP_SYS_NICE the first environment keeps its init priority (initNice).
+    if (canRaisePriority()) {
+      expect(priorities('CreateOrderFunction')).toContain(normal);
+      for (const step of steps) expect(priorities(step)).toContain(Math.min(19, normal + 5));
+    }
   });
 
   it('backorders an order that is short, then ships it when the stock arrives on the queue', async () => {
