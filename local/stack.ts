@@ -678,6 +678,8 @@ function functionEnvironment(
  * local/lambda/runtime.cjs); EMF metric lines and anything else print as they are.
  */
 function logFunctionLine(log: (line: string) => void, fn: string, line: string, all: boolean) {
+  // Most lines are INFO or metrics (EMF): not parsed when they would not be shown.
+  if (!all && !/"level":"(WARN|ERROR|FATAL)"/.test(line)) return;
   let entry: Record<string, unknown> | undefined;
   try {
     entry = JSON.parse(line);
