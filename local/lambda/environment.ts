@@ -198,8 +198,9 @@ export class ExecutionEnvironment {
   /**
    * Runs one invocation once init is done; the timeout counts from then, as Lambda's does for
    * an on-demand cold start. If init failed, the invocation fails with init's error.
+   * `payload`: the event as JSON text, as Lambda's Invoke API takes it.
    */
-  invoke(requestId: string, event: unknown, fault?: InvocationFault): Promise<unknown> {
+  invoke(requestId: string, payload: string, fault?: InvocationFault): Promise<unknown> {
     if (this.call) throw new Error('An environment runs one invocation at a time');
     return new Promise((resolve, reject) => {
       const call: Call = { requestId, resolve, reject };
@@ -212,7 +213,7 @@ export class ExecutionEnvironment {
           const message = {
             type: 'invoke',
             requestId,
-            event: JSON.stringify(event ?? null),
+            event: payload,
             deadlineMs,
             fault,
             context: {

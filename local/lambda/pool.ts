@@ -216,7 +216,8 @@ export class FunctionPool {
   /** Invokes the function synchronously (RequestResponse) and returns its result. */
   async invoke(event: unknown): Promise<unknown> {
     if (this.stopped) throw new Error(`${this.config.functionName}: the service has stopped`);
-    const bytes = Buffer.byteLength(JSON.stringify(event ?? null));
+    const payload = JSON.stringify(event ?? null);
+    const bytes = Buffer.byteLength(payload);
     if (bytes > MAX_SYNC_PAYLOAD_BYTES) throw new RequestTooLargeException(bytes);
     const fault = this.nextFault();
     if (fault === 'throttle') this.throttle();
@@ -230,7 +231,7 @@ export class FunctionPool {
       // Environments are handed out once initialised: this is the invocation's own duration.
       run = { from: performance.now() };
       this.running.add(run);
-      return await environment.invoke(randomUUID(), event, fault);
+      return await environment.invoke(randomUUID(), payload, fault);
     } catch (err: unknown) {
       if (err instanceof FunctionError && /^(Sandbox|Runtime)\./.test(err.errorType)) {
         this.options.log?.(
