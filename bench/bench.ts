@@ -497,7 +497,7 @@ function rateTables(
         r.accepted,
         r.throttled,
         r.serverErrors,
-        r.failures,
+        `${r.failures}${r.failureReasons}`,
         fixed(r.postP50, 0),
         fixed(r.postP99, 0),
         `${fixed(r.gatewayP50, 0)} / ${fixed(r.gatewayP99, 0)}`,

@@ -30,6 +30,8 @@ export interface RateFigures {
   serverErrors: number;
   /** Requests without an answer: connection errors, and no answer within ANSWER_TIMEOUT_MS. */
   failures: number;
+  /** Why, counted by reason (see unansweredWhy). */
+  failureReasons: string;
   /** How late the load generator sent its latest request, against its schedule (ms). */
   sendLagMs: number;
   /**
@@ -142,12 +144,21 @@ async function until(check: () => Promise<boolean>, timeoutMs: number) {
   return false;
 }
 
+/** Why requests went unanswered, counted by reason: ` (ECONNRESET × 1)`, or nothing. */
+function unansweredWhy(answers: Answer[]): string {
+  const reasons = new Map<string, number>();
+  for (const a of answers) if (a.error) reasons.set(a.error, (reasons.get(a.error) ?? 0) + 1);
+  return reasons.size === 0 ? '' : ` (${[...reasons].map(([r, n]) => `${r} × ${n}`).join(', ')})`;
+}
+
 /** How long the load generator waits for an answer before counting the request as failed. */
 const ANSWER_TIMEOUT_MS = 30_000;
 
 interface Answer {
   /** The HTTP status; 0 when no answer came (connection error or ANSWER_TIMEOUT_MS). */
   status: number;
+  /** Why no answer came: the error's code or message. */
+  error?: string;
   /** From when the request was due to its answer (ms). */
   ms: number;
 }
@@ -176,17 +187,21 @@ async function openLoop(
     new Promise<void>((resolve) => {
       const body = bodies[sent++ % bodies.length] as Buffer;
       const headers = { ...target.headers, 'content-length': String(body.length) };
-      const answer = (status: number) => {
-        answers.push({ status, ms: performance.now() - due });
+      const answer = (status: number, err?: NodeJS.ErrnoException) => {
+        answers.push({
+          status,
+          ms: performance.now() - due,
+          error: err && (err.code ?? err.message),
+        });
         resolve();
       };
       const req = request(target.url, { method: 'POST', headers, agent }, (res) => {
         res.resume();
         res.on('end', () => answer(res.statusCode ?? 0));
-        res.on('error', () => answer(0));
+        res.on('error', (err) => answer(0, err));
       });
       req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error('no answer in time')));
-      req.on('error', () => answer(0));
+      req.on('error', (err) => answer(0, err));
       req.end(body);
     });
   const total = Math.round(rate * seconds);
@@ -404,6 +419,7 @@ export async function measureRates(
         throttled: answers.filter((a) => a.status === 429).length,
         serverErrors: answers.filter((a) => a.status >= 500).length,
         failures: answers.filter((a) => a.status === 0).length,
+        failureReasons: unansweredWhy(answers),
         sendLagMs: lagMs,
         postP50: percentile(
           accepted.map((a) => a.ms),
@@ -424,7 +440,7 @@ export async function measureRates(
       };
       const ms = (n: number) => Math.round(n);
       log(
-        `${rate}/s: ${f.requests} sent (lag ≤ ${ms(f.sendLagMs)} ms), ${f.accepted} accepted, ${f.throttled} throttled, ${f.serverErrors} 5xx, ${f.failures} unanswered; POST p50 ${ms(f.postP50)} p99 ${ms(f.postP99)} ms; 202→SHIPPED p50 ${ms(f.shippedP50)} p99 ${ms(f.shippedP99)} ms, ${f.notShipped} not shipped; CPU ${ms(Object.entries(cpuPerOrder).reduce((n, [k, v]) => (k === OTHERS ? n : n + v), 0))} ms per order`,
+        `${rate}/s: ${f.requests} sent (lag ≤ ${ms(f.sendLagMs)} ms), ${f.accepted} accepted, ${f.throttled} throttled, ${f.serverErrors} 5xx, ${f.failures} unanswered${f.failureReasons}; POST p50 ${ms(f.postP50)} p99 ${ms(f.postP99)} ms; 202→SHIPPED p50 ${ms(f.shippedP50)} p99 ${ms(f.shippedP99)} ms, ${f.notShipped} not shipped; CPU ${ms(Object.entries(cpuPerOrder).reduce((n, [k, v]) => (k === OTHERS ? n : n + v), 0))} ms per order`,
       );
       figures.push(f);
     }
