@@ -20,6 +20,7 @@ import {
   keyOf,
   type Reply,
   type TableDescription,
+  validate,
 } from './dynalite';
 import type { ItemLocks } from './locks';
 import { rewriteJson } from './replies';
@@ -84,7 +85,8 @@ export class ItemOperations {
     const answer =
       asked === 'NONE' ? rewriteJson(reply, ({ Attributes: _carried, ...body }) => body) : reply;
     if (operation === 'UpdateItem') return { reply: answer, before, after: Attributes };
-    const after = operation === 'PutItem' ? (input.Item as Item) : undefined;
+    // The item as dynalite stored it: its numbers normalized as DynamoDB does ("1.50" is 1.5).
+    const after = operation === 'PutItem' ? (validate('PutItem', input).Item as Item) : undefined;
     return { reply: answer, before: Attributes, after };
   }
 

@@ -41,6 +41,9 @@ export interface ServiceOptions {
   region: string;
 }
 
+/** dynalite's limit on a request body (its index.js), which it answers with 413. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
 /** Operations that take ReturnConsumedCapacity and that dynalite answers itself. */
 const CAPACITY_OPERATIONS = new Set([
   'GetItem',
@@ -80,6 +83,9 @@ export async function startService(options: ServiceOptions) {
     `arn:aws:dynamodb:${options.region}:000000000000:table/${name}`;
 
   async function dynamoDb(req: IncomingMessage, operation: string, raw: Buffer): Promise<Reply> {
+    // Over dynalite's request limit: it answers 413 to the request as sent (one re-serialized
+    // below could lose the whitespace that made it too large).
+    if (raw.length > MAX_REQUEST_BYTES) return db.forward(req.url ?? '/', req.headers, raw);
     let input: Record<string, unknown>;
     try {
       input = JSON.parse(raw.toString('utf8') || '{}');
@@ -95,8 +101,8 @@ export async function startService(options: ServiceOptions) {
       CAPACITY_OPERATIONS.has(operation) &&
       input.ReturnConsumedCapacity === undefined;
     const forward = async (changed?: Record<string, unknown>) => {
-      const body =
-        changed ?? (askCapacity ? { ...input, ReturnConsumedCapacity: 'TOTAL' } : undefined);
+      const request = changed ?? input;
+      const body = askCapacity ? { ...request, ReturnConsumedCapacity: 'TOTAL' } : changed;
       const reply = await db.forward(
         req.url ?? '/',
         req.headers,

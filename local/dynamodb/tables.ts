@@ -72,7 +72,10 @@ export class TableOperations {
     );
     const reply =
       others.length > 0
-        ? await forward(rest)
+        ? await forward(rest).then(async (r) => {
+            if (r.status === 200) await this.settled(name);
+            return r;
+          })
         : jsonReply(200, {
             TableDescription: (
               await this.dynalite.call<{ Table: unknown }>('DescribeTable', { TableName: name })
@@ -85,25 +88,25 @@ export class TableOperations {
   }
 
   /**
-   * Waits until dynalite has finished creating, updating or deleting a table: it answers with
+   * Waits until dynalite has finished creating, updating or deleting a table and its indexes: it answers with
    * CREATING, UPDATING or DELETING as DynamoDB does, and gets there on a timer (after 0 ms here),
    * so a request sent right after the answer would find the table not ACTIVE yet. Locally a table
    * is ready when the answer comes, as in DynamoDB Local.
    */
   private async settled(name: string): Promise<void> {
     for (;;) {
-      let status: string;
+      let table: TableDescription;
       try {
-        status = (
-          await this.dynalite.call<{ Table: TableDescription }>('DescribeTable', {
-            TableName: name,
-          })
-        ).Table.TableStatus;
+        ({ Table: table } = await this.dynalite.call<{ Table: TableDescription }>('DescribeTable', {
+          TableName: name,
+        }));
       } catch (err: unknown) {
         if (err instanceof AwsError && err.type === 'ResourceNotFoundException') return; // deleted
         throw err;
       }
-      if (status === 'ACTIVE') return;
+      const indexes = (table.GlobalSecondaryIndexes ?? []) as Array<{ IndexStatus?: string }>;
+      if (table.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE'))
+        return;
       await setTimeout(1);
     }
   }

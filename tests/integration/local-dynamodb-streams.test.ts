@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   DeleteTableCommand,
   DescribeTableCommand,
+  PutItemCommand,
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -240,6 +241,53 @@ describe('local DynamoDB: streams and the DynamoDB Streams API', () => {
       await readStream(ddb.streams, table.TableDescription?.LatestStreamArn as string)
     ).at(-1);
     expect(images(last as never).new).toEqual(Item);
+  });
+
+  // DynamoDB stores numbers normalized ("1.50" is 1.5), and a stream image is the stored item.
+  it('records the item as stored, numbers normalized, and nothing for a put of the same item', async () => {
+    const table = await createTable(ddb.client, 'NEW_AND_OLD_IMAGES');
+    const Item = {
+      pk: { S: 'normal' },
+      n: { N: '1.50' },
+      ns: { NS: ['01', '2.0'] },
+      m: { M: { e: { N: '1E2' } } },
+    };
+    await ddb.client.send(new PutItemCommand({ TableName: table.name, Item }));
+    await ddb.client.send(new PutItemCommand({ TableName: table.name, Item }));
+
+    const records = await readStream(
+      ddb.streams,
+      table.TableDescription?.LatestStreamArn as string,
+    );
+    expect(records.map((r) => [r.eventName, r.dynamodb?.NewImage])).toEqual([
+      [
+        'INSERT',
+        {
+          pk: { S: 'normal' },
+          n: { N: '1.5' },
+          ns: { NS: ['1', '2'] },
+          m: { M: { e: { N: '100' } } },
+        },
+      ],
+    ]);
+  });
+
+  // dynalite's limit on a request, whitespace included, whatever the service does with it.
+  it('answers 413 to a request over 16 MB on a table with a stream', async () => {
+    const table = await createTable(ddb.client, 'NEW_AND_OLD_IMAGES');
+    const padding = ' '.repeat(16 * 1024 * 1024);
+    const response = await fetch(ddb.service.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.PutItem',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        'x-amz-date': '20200101T000000Z',
+      },
+      body: `{"TableName":"${table.name}",${padding}"Item":{"pk":{"S":"big"}}}`,
+    });
+    expect(response.status).toBe(413);
   });
 
   it('records every changed item of a transaction and of a batch, and nothing of a cancelled transaction', async () => {

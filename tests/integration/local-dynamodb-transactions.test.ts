@@ -1,5 +1,6 @@
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   IdempotentParameterMismatchException,
   PutItemCommand,
   ResourceNotFoundException,
@@ -388,6 +389,21 @@ describe('local DynamoDB: TransactWriteItems and TransactGetItems', () => {
       const answer = await ddb.client.send(
         new PutItemCommand({ TableName: table, Item: { pk: { S: 'counted' } } }),
       );
+      // A table with a stream too, whose writes the service sends with ReturnValues of its own.
+      const streamed = (await createTable(ddb.client)).name;
+      const Key = { pk: { S: 'counted' } };
+      const answers = [
+        await ddb.client.send(new PutItemCommand({ TableName: streamed, Item: Key })),
+        await ddb.client.send(
+          new UpdateItemCommand({
+            TableName: streamed,
+            Key,
+            UpdateExpression: 'SET n = :n',
+            ExpressionAttributeValues: { ':n': { N: '1' } },
+          }),
+        ),
+        await ddb.client.send(new DeleteItemCommand({ TableName: streamed, Key })),
+      ];
       await ddb.documents.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -403,8 +419,11 @@ describe('local DynamoDB: TransactWriteItems and TransactGetItems', () => {
       );
 
       expect(answer.ConsumedCapacity).toBeUndefined();
+      for (const a of answers) expect(a).not.toHaveProperty('ConsumedCapacity');
+      for (const a of answers) expect(a).not.toHaveProperty('Attributes');
       const usage = await ddb.service.usage();
       expect(usage.tables[table]).toEqual({ writeUnits: 1 + 4, readUnits: 2 });
+      expect(usage.tables[streamed]).toEqual({ writeUnits: 3, readUnits: 0 });
     });
   });
 
