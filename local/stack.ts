@@ -3,7 +3,6 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoInventory } from '../src/layers/shared/src/adapters/dynamodb-inventory';
 import { type HttpRoute, startHttpApi } from './apigateway/http-api';
@@ -18,7 +17,7 @@ import type { PollingLoop } from './event-sources/polling-loop';
 import { rateMs, Schedule } from './event-sources/schedule';
 import { SqsEventSourceMapping } from './event-sources/sqs';
 import { type Build, buildApplication, FunctionError, LambdaService } from './lambda';
-import { startMessaging } from './messaging/messaging';
+import { type MessageAttributeValue, startMessaging } from './messaging/messaging';
 import { condition, type ResolveContext, resolve } from './resolve';
 import { stateMachineRunner, TaskError } from './stepfunctions/interpreter';
 import { startStepFunctions } from './stepfunctions/service';
@@ -182,14 +181,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         },
         publish: async ({ TopicArn, Message, MessageAttributes }) => {
           counts.snsPublishes++;
-          const { MessageId } = await messaging.sns.send(
-            new PublishCommand({
-              TopicArn: String(TopicArn),
-              Message: String(Message),
-              MessageAttributes: MessageAttributes as never,
-            }),
+          return messaging.publish(
+            String(TopicArn),
+            String(Message),
+            MessageAttributes as Record<string, MessageAttributeValue> | undefined,
           );
-          return { MessageId: String(MessageId) };
         },
         updateItem: (parameters) =>
           dynamoClient.send(new UpdateItemCommand(parameters as never)).then(() => ({})),
