@@ -27,9 +27,8 @@ export class TableOperations {
     switch (operation) {
       case 'CreateTable': {
         const viewType = StreamStore.viewType(input.StreamSpecification);
-        const reply = await forward();
+        const reply = await this.settled(name, await forward());
         this.dynalite.forget(name);
-        if (reply.status === 200) await this.settled(name);
         if (reply.status !== 200 || !viewType) return reply;
         const created = JSON.parse(reply.body.toString('utf8'))
           .TableDescription as TableDescription;
@@ -41,9 +40,8 @@ export class TableOperations {
       case 'DeleteTable': {
         const reply = this.withStream(await forward(), 'TableDescription', name);
         this.dynalite.forget(name);
-        if (reply.status === 200)
-          await Promise.all([this.streams.disable(name), this.settled(name)]);
-        return reply;
+        if (reply.status === 200) await this.streams.disable(name);
+        return this.settled(name, reply);
       }
       case 'UpdateTable':
         return this.updateTable(name, input, forward);
@@ -54,11 +52,8 @@ export class TableOperations {
 
   /** UpdateTable: a StreamSpecification is handled here, anything else by dynalite. */
   private async updateTable(name: string, input: Input, forward: Forward): Promise<Reply> {
-    if (input.StreamSpecification === undefined) {
-      const reply = await forward();
-      if (reply.status === 200) await this.settled(name);
-      return this.withStream(reply, 'TableDescription', name);
-    }
+    if (input.StreamSpecification === undefined)
+      return this.withStream(await this.settled(name, await forward()), 'TableDescription', name);
     const viewType = StreamStore.viewType(input.StreamSpecification);
     const table = await this.dynalite.table(name);
     const current = this.streams.latest(name);
@@ -72,10 +67,7 @@ export class TableOperations {
     );
     const reply =
       others.length > 0
-        ? await forward(rest).then(async (r) => {
-            if (r.status === 200) await this.settled(name);
-            return r;
-          })
+        ? await this.settled(name, await forward(rest))
         : jsonReply(200, {
             TableDescription: (
               await this.dynalite.call<{ Table: unknown }>('DescribeTable', { TableName: name })
@@ -88,12 +80,14 @@ export class TableOperations {
   }
 
   /**
-   * Waits until dynalite has finished creating, updating or deleting a table and its indexes: it answers with
-   * CREATING, UPDATING or DELETING as DynamoDB does, and gets there on a timer (after 0 ms here),
-   * so a request sent right after the answer would find the table not ACTIVE yet. Locally a table
-   * is ready when the answer comes, as in DynamoDB Local.
+   * Returns dynalite's answer to a table operation once the table and its indexes are ready (or
+   * the table gone). dynalite answers with CREATING, UPDATING or DELETING as DynamoDB does and
+   * gets to ACTIVE on a timer (after 0 ms here), so a request sent right after the answer would
+   * find the table not ready yet; locally a table is ready when the answer comes, as in DynamoDB
+   * Local. A failed operation is returned at once.
    */
-  private async settled(name: string): Promise<void> {
+  private async settled(name: string, reply: Reply): Promise<Reply> {
+    if (reply.status !== 200) return reply;
     for (;;) {
       let table: TableDescription;
       try {
@@ -101,12 +95,12 @@ export class TableOperations {
           TableName: name,
         }));
       } catch (err: unknown) {
-        if (err instanceof AwsError && err.type === 'ResourceNotFoundException') return; // deleted
+        if (err instanceof AwsError && err.type === 'ResourceNotFoundException') return reply;
         throw err;
       }
       const indexes = (table.GlobalSecondaryIndexes ?? []) as Array<{ IndexStatus?: string }>;
       if (table.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE'))
-        return;
+        return reply;
       await setTimeout(1);
     }
   }
