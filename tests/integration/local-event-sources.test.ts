@@ -6,6 +6,7 @@ import {
   type StreamSource,
 } from '../../local/event-sources/dynamodb-stream';
 import { SqsEventSourceMapping } from '../../local/event-sources/sqs';
+import { MAPPING_DEFAULTS } from '../support/stream-mapping';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -26,15 +27,9 @@ function record(kind: 'wanted' | 'other'): DynamoDBRecord {
 function streamMapping(source: StreamSource, overrides: Partial<StreamMappingOptions> = {}) {
   const batches: string[][] = [];
   const mapping = new StreamEventSourceMapping({
-    name: 'test',
+    ...MAPPING_DEFAULTS,
     source,
-    streamArn: 'arn:stream',
-    functionArn: 'arn:function',
-    batchSize: 10,
-    batchingWindowSeconds: 0,
     maximumRetryAttempts: 0,
-    maximumRecordAgeSeconds: 3600,
-    bisectOnError: false,
     reportBatchItemFailures: false,
     filters: [{ eventName: ['INSERT'] }],
     invoke: async (event) => {
@@ -42,7 +37,6 @@ function streamMapping(source: StreamSource, overrides: Partial<StreamMappingOpt
       batches.push(Records.map((r) => r.dynamodb?.SequenceNumber as string));
       return {};
     },
-    log: () => {},
     ...overrides,
   });
   return { mapping, batches };

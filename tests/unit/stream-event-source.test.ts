@@ -4,6 +4,7 @@ import {
   StreamEventSourceMapping,
   type StreamSource,
 } from '../../local/event-sources/dynamodb-stream';
+import { MAPPING_DEFAULTS } from '../support/stream-mapping';
 
 function records(count: number): DynamoDBRecord[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -34,15 +35,9 @@ async function run(
   const calls: string[][] = [];
   const sent: unknown[] = [];
   const trigger = new StreamEventSourceMapping({
-    name: 'test',
+    ...MAPPING_DEFAULTS,
     source,
-    streamArn: 'arn:stream',
-    functionArn: 'arn:function',
-    batchSize: 10,
-    batchingWindowSeconds: 0,
     maximumRetryAttempts: 2,
-    maximumRecordAgeSeconds: 3600,
-    bisectOnError: false,
     reportBatchItemFailures: true,
     filters: [],
     onFailure: {
@@ -59,7 +54,6 @@ async function run(
       calls.push(ids);
       return handler(ids);
     },
-    log: () => {},
     retryDelayMs: 1,
     pollIntervalMs: 5,
     ...overrides,
